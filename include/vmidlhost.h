@@ -1,0 +1,171 @@
+/*
+ * vmidl partition host: a Wine extension with no Windows counterpart.
+ *
+ * On Windows the VM worker process (vmwp.exe) owns the virtual machine and
+ * hands IVmVirtualDeviceAccess to emulation drivers.  Under Wine there is no
+ * VM worker, and KVM only accepts VM ioctls from the process that created
+ * the VM, so the program that hosts the emulation driver plays that role
+ * through this API: it creates a KVM-backed partition, gives it guest RAM,
+ * adds FlexibleIov devices at guest physical addresses, runs virtual
+ * processors and hands the partition's IVmVirtualDeviceAccess to drivers.
+ *
+ * Names and conventions follow the Windows Hypervisor Platform (WHv*).
+ * Every function returns an HRESULT; see "Errors" below.  64-bit only.
+ *
+ * Errors shared by all functions:
+ *   E_INVALIDARG    malformed argument (NULL pointer, misaligned or
+ *                   overflowing address/size, unknown flag or BAR, ...).
+ *   E_OUTOFMEMORY   allocation failed.
+ *   HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)  /dev/kvm is missing or lacks a
+ *                   capability vmidl needs (read-only memslots, ioeventfd).
+ *   E_ACCESSDENIED  /dev/kvm exists but cannot be opened.
+ *   HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS) the guest physical range is
+ *                   already used by RAM or another device's BAR.
+ *   HRESULT_FROM_WIN32(ERROR_BUSY) the virtual processor is already running.
+ *   HRESULT_FROM_WIN32(ERROR_DEVICE_REMOVED) the partition was deleted.
+ */
+
+#ifndef __VMIDLHOST_H
+#define __VMIDLHOST_H
+
+#ifndef WINE_UNIX_LIB
+#include "vmfiov.h"
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vmidl_partition *VMIDL_PARTITION_HANDLE;
+
+#define VMIDL_BAR_COUNT 7   /* BAR0..BAR5 and the ROM BAR, indexed by FIOV_BAR_SELECTOR */
+
+/* Segment register, attributes in the VMX access-rights layout also used by
+ * WHV_X64_SEGMENT_REGISTER: type:4 s:1 dpl:2 p:1 reserved:4 avl:1 l:1 db:1 g:1. */
+typedef struct VMIDL_X64_SEGMENT
+{
+    UINT64 Base;
+    UINT32 Limit;
+    UINT16 Selector;
+    UINT16 Attributes;
+} VMIDL_X64_SEGMENT;
+
+/* The register state a virtual processor starts from.  General-purpose
+ * registers are in x86 encoding order: rax rcx rdx rbx rsp rbp rsi rdi
+ * r8..r15.  The task register and LDT are set up by vmidl. */
+typedef struct VMIDL_VP_REGISTERS
+{
+    UINT64 Gpr[16];
+    UINT64 Rip;
+    UINT64 Rflags;
+    VMIDL_X64_SEGMENT Cs, Ds, Es, Fs, Gs, Ss;
+    UINT64 Cr0;
+    UINT64 Cr3;
+    UINT64 Cr4;
+    UINT64 Efer;
+} VMIDL_VP_REGISTERS;
+
+typedef enum VMIDL_RUN_VP_EXIT_REASON
+{
+    VmidlRunVpExitReasonNone = 0,
+    /* A port I/O instruction; for OUT, Data holds the value written.  The
+     * instruction has completed: running again continues after it, and an
+     * IN reads all ones. */
+    VmidlRunVpExitReasonX64IoPortAccess = 1,
+    /* An MMIO access at an address that no device BAR decodes.  Running
+     * again completes it: a read returns all ones, a write is dropped. */
+    VmidlRunVpExitReasonMemoryAccess = 2,
+    /* The guest triple-faulted (or stopped with HLT at CPL0). */
+    VmidlRunVpExitReasonShutdown = 3,
+    VmidlRunVpExitReasonHalt = 4,
+    /* KVM could not run the guest state given. */
+    VmidlRunVpExitReasonUnrecoverableException = 5,
+} VMIDL_RUN_VP_EXIT_REASON;
+
+typedef struct VMIDL_RUN_VP_EXIT_CONTEXT
+{
+    UINT32 ExitReason;      /* VMIDL_RUN_VP_EXIT_REASON */
+    UINT32 AccessSize;      /* bytes: 1, 2, 4 or 8 */
+    UINT64 Address;         /* port number or guest physical address */
+    UINT64 Data;            /* value written (for writes) */
+    UINT32 IsWrite;
+    UINT32 Reserved;
+} VMIDL_RUN_VP_EXIT_CONTEXT;
+
+#define VMIDL_MAP_GPA_RANGE_FLAG_READ  0x1
+#define VMIDL_MAP_GPA_RANGE_FLAG_WRITE 0x2
+
+#ifndef WINE_UNIX_LIB
+
+/* Called on the thread running the virtual processor for each guest access
+ * to a device BAR that no fast path consumed.  For reads, store the value in
+ * *Data (it is zero on entry).  Return S_OK; a failure ends
+ * VmidlRunVirtualProcessor with that HRESULT. */
+typedef HRESULT (CALLBACK *VMIDL_MMIO_CALLBACK)(void *Context, FIOV_BAR_SELECTOR Bar,
+        UINT64 BarOffset, UINT32 AccessSize, BOOL IsWrite, UINT64 *Data);
+
+typedef struct VMIDL_FLEXIO_DEVICE_DESC
+{
+    GUID InstanceId;
+    /* Size of each BAR in bytes (0: absent; else a non-zero multiple of
+     * FIOV_PAGE_SIZE) and the page-aligned guest physical address it
+     * decodes at. */
+    UINT64 BarSize[VMIDL_BAR_COUNT];
+    UINT64 BarAddress[VMIDL_BAR_COUNT];
+    VMIDL_MMIO_CALLBACK MmioCallback;
+    void *MmioCallbackContext;
+} VMIDL_FLEXIO_DEVICE_DESC;
+
+/* Creates a partition with ProcessorCount (1..64) virtual processors. */
+HRESULT WINAPI VmidlCreatePartition(REFGUID RuntimeId, UINT32 ProcessorCount,
+        VMIDL_PARTITION_HANDLE *Partition);
+
+/* Tears the partition down: every device loses its ranges and doorbells
+ * (device objects still held answer ERROR_DEVICE_REMOVED), every virtual
+ * processor and the KVM VM are closed.  No virtual processor may be running. */
+HRESULT WINAPI VmidlDeletePartition(VMIDL_PARTITION_HANDLE Partition);
+
+/* Backs [GuestAddress, GuestAddress + Size) with the caller's memory at
+ * HostAddress (page-aligned, committed, kept valid for the partition's
+ * lifetime).  Flags: VMIDL_MAP_GPA_RANGE_FLAG_*; READ is required. */
+HRESULT WINAPI VmidlMapGpaRange(VMIDL_PARTITION_HANDLE Partition, void *HostAddress,
+        UINT64 GuestAddress, UINT64 Size, UINT32 Flags);
+
+HRESULT WINAPI VmidlSetVirtualProcessorRegisters(VMIDL_PARTITION_HANDLE Partition,
+        UINT32 VpIndex, const VMIDL_VP_REGISTERS *Registers);
+HRESULT WINAPI VmidlGetVirtualProcessorRegisters(VMIDL_PARTITION_HANDLE Partition,
+        UINT32 VpIndex, VMIDL_VP_REGISTERS *Registers);
+
+/* Runs the virtual processor on the calling thread.  Accesses to device BARs
+ * go to the device's MMIO callback and the guest goes on; the call returns
+ * on anything else (port I/O, MMIO outside every BAR, shutdown, halt). */
+HRESULT WINAPI VmidlRunVirtualProcessor(VMIDL_PARTITION_HANDLE Partition, UINT32 VpIndex,
+        VMIDL_RUN_VP_EXIT_CONTEXT *ExitContext);
+
+/* Adds a FlexibleIov device.  *Device receives the device object (it
+ * answers IVmFiovGuestMmioMappings and IVmFiovGuestMemoryFastNotification).
+ * The device stays in the partition while any reference to it is held;
+ * releasing the last one unregisters its doorbells and destroys its ranges.
+ * A second device with the same InstanceId: ERROR_ALREADY_EXISTS. */
+HRESULT WINAPI VmidlAddFlexIoDevice(VMIDL_PARTITION_HANDLE Partition,
+        const VMIDL_FLEXIO_DEVICE_DESC *Desc, IUnknown **Device);
+
+/* Moves a BAR to a new guest physical address (as when the guest reprograms
+ * it): every range and doorbell registered on it moves along. */
+HRESULT WINAPI VmidlSetBarAddress(VMIDL_PARTITION_HANDLE Partition, REFGUID InstanceId,
+        FIOV_BAR_SELECTOR Bar, UINT64 GuestAddress);
+
+/* The partition's IVmVirtualDeviceAccess, what GetVmWorkerProcess hands out
+ * on Windows.  GetDevice(FLEXIO_DEVICE_ID, InstanceId, &unk) returns a new
+ * reference to a device added with that InstanceId, or
+ * HRESULT_FROM_WIN32(ERROR_NOT_FOUND). */
+HRESULT WINAPI VmidlGetVirtualDeviceAccess(VMIDL_PARTITION_HANDLE Partition,
+        IVmVirtualDeviceAccess **Access);
+
+#endif /* WINE_UNIX_LIB */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* __VMIDLHOST_H */

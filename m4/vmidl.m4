@@ -1,0 +1,11 @@
+dnl VMIDL_CHECK_CFLAG(FLAG, ACTION-IF-ACCEPTED)
+dnl Runs ACTION when the C compiler accepts FLAG without a warning.
+AC_DEFUN([VMIDL_CHECK_CFLAG],
+[AS_VAR_PUSHDEF([ac_var], [vmidl_cv_cflag_$1])dnl
+AC_CACHE_CHECK([whether $CC accepts $1], [ac_var],
+[vmidl_save_CFLAGS=$CFLAGS
+CFLAGS="$CFLAGS -Werror $1"
+AC_COMPILE_IFELSE([AC_LANG_PROGRAM([], [])], [AS_VAR_SET([ac_var], [yes])], [AS_VAR_SET([ac_var], [no])])
+CFLAGS=$vmidl_save_CFLAGS])
+AS_VAR_IF([ac_var], [yes], [$2])
+AS_VAR_POPDEF([ac_var])])

@@ -1,0 +1,312 @@
+/*
+ * Conformance tests for the partition host (include/vmidlhost.h): partition
+ * lifetime, guest RAM, running a real ring-3 guest, and devices whose BARs
+ * hand intercepted MMIO to the emulator.
+ */
+
+#define COBJMACROS
+#include "wine/test.h"
+#include "objbase.h"
+#include "initguid.h"
+#include "vmfiov.h"
+#include "guest.h"
+
+static const GUID runtime_id = {0x11111111, 0x2222, 0x3333, {0x44, 0x44, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55}};
+static const GUID instance1 = {0x1, 0x2, 0x3, {0xde, 0xad, 0xbe, 0xef, 0x00, 0x00, 0x00, 0x01}};
+static const GUID instance2 = {0x1, 0x2, 0x3, {0xde, 0xad, 0xbe, 0xef, 0x00, 0x00, 0x00, 0x02}};
+
+static void init_desc(VMIDL_FLEXIO_DEVICE_DESC *desc, const GUID *instance, struct mmio_log *log, UINT64 base)
+{
+    memset(desc, 0, sizeof(*desc));
+    desc->InstanceId = *instance;
+    desc->BarSize[FIOV_BAR0] = 0x10000;
+    desc->BarAddress[FIOV_BAR0] = base;
+    desc->BarSize[FIOV_BAR2] = 0x1000;
+    desc->BarAddress[FIOV_BAR2] = base + 0x100000;
+    desc->MmioCallback = mmio_log_callback;
+    desc->MmioCallbackContext = log;
+}
+
+static void test_partition_arguments(void)
+{
+    VMIDL_PARTITION_HANDLE partition = (void *)0xdeadbeef;
+    VMIDL_RUN_VP_EXIT_CONTEXT exit;
+    VMIDL_VP_REGISTERS regs;
+    HRESULT hr;
+    BYTE *ram;
+
+    hr = pVmidlCreatePartition(NULL, 1, &partition);
+    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
+    ok(!partition, "got partition %p\n", partition);
+    hr = pVmidlCreatePartition(&runtime_id, 0, &partition);
+    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
+    hr = pVmidlCreatePartition(&runtime_id, 65, &partition);
+    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
+    hr = pVmidlCreatePartition(&runtime_id, 1, NULL);
+    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
+    hr = pVmidlDeletePartition(NULL);
+    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
+
+    hr = pVmidlCreatePartition(&runtime_id, 2, &partition);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+
+    ram = VirtualAlloc(NULL, 0x10000, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+    hr = pVmidlMapGpaRange(partition, ram + 1, 0, 0x1000, VMIDL_MAP_GPA_RANGE_FLAG_READ);
+    ok(hr == E_INVALIDARG, "misaligned host address: got hr %#lx\n", hr);
+    hr = pVmidlMapGpaRange(partition, ram, 0x800, 0x1000, VMIDL_MAP_GPA_RANGE_FLAG_READ);
+    ok(hr == E_INVALIDARG, "misaligned guest address: got hr %#lx\n", hr);
+    hr = pVmidlMapGpaRange(partition, ram, 0, 0, VMIDL_MAP_GPA_RANGE_FLAG_READ);
+    ok(hr == E_INVALIDARG, "empty range: got hr %#lx\n", hr);
+    hr = pVmidlMapGpaRange(partition, ram, ~0ull & ~0xfffull, 0x2000, VMIDL_MAP_GPA_RANGE_FLAG_READ);
+    ok(hr == E_INVALIDARG, "wrapping range: got hr %#lx\n", hr);
+    hr = pVmidlMapGpaRange(partition, ram, 0, 0x1000, VMIDL_MAP_GPA_RANGE_FLAG_WRITE);
+    ok(hr == E_INVALIDARG, "write without read: got hr %#lx\n", hr);
+    hr = pVmidlMapGpaRange(partition, ram, 0, 0x1000, 0x10 | VMIDL_MAP_GPA_RANGE_FLAG_READ);
+    ok(hr == E_INVALIDARG, "unknown flag: got hr %#lx\n", hr);
+    hr = pVmidlMapGpaRange(partition, ram, 0, 0x10000, VMIDL_MAP_GPA_RANGE_FLAG_READ);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = pVmidlMapGpaRange(partition, ram, 0x8000, 0x1000, VMIDL_MAP_GPA_RANGE_FLAG_READ);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "overlapping RAM: got hr %#lx\n", hr);
+
+    memset(&regs, 0, sizeof(regs));
+    hr = pVmidlSetVirtualProcessorRegisters(partition, 2, &regs);
+    ok(hr == E_INVALIDARG, "vp index 2: got hr %#lx\n", hr);
+    hr = pVmidlSetVirtualProcessorRegisters(partition, 0, NULL);
+    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
+    hr = pVmidlGetVirtualProcessorRegisters(partition, 1, &regs);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = pVmidlRunVirtualProcessor(partition, 2, &exit);
+    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
+    hr = pVmidlRunVirtualProcessor(partition, 0, NULL);
+    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
+
+    hr = pVmidlDeletePartition(partition);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    VirtualFree(ram, 0, MEM_RELEASE);
+}
+
+static void test_run_guest(void)
+{
+    VMIDL_RUN_VP_EXIT_CONTEXT exit;
+    VMIDL_VP_REGISTERS regs;
+    unsigned int read, unclaimed;
+    struct guest guest;
+    HRESULT hr;
+
+    hr = guest_create(&guest, &guest_image_interp);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    if (FAILED(hr)) return;
+
+    /* RAM round trip, all in the guest. */
+    guest_reset_ops(&guest);
+    guest_add_op(&guest, GUEST_OP_WRITE, 8, GUEST_DATA, 0x0123456789abcdefull);
+    guest_add_op(&guest, GUEST_OP_WRITE, 1, GUEST_DATA + 8, 0x1ff);
+    read = guest_add_op(&guest, GUEST_OP_READ, 4, GUEST_DATA + 4, 0);
+    hr = guest_run(&guest);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    ok(guest.ops[read].result == 0x01234567, "got %#I64x\n", guest.ops[read].result);
+    ok(*(UINT64 *)guest_ram(&guest, GUEST_DATA) == 0x0123456789abcdefull, "host view of guest RAM wrong\n");
+    ok(*(BYTE *)guest_ram(&guest, GUEST_DATA + 8) == 0xff, "got %#x\n", *(BYTE *)guest_ram(&guest, GUEST_DATA + 8));
+
+    hr = pVmidlGetVirtualProcessorRegisters(guest.partition, 0, &regs);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    ok((regs.Cs.Selector & 3) == 3, "guest did not run at CPL3: cs %#x\n", regs.Cs.Selector);
+    ok(regs.Efer & 0x400, "guest not in long mode: efer %#I64x\n", regs.Efer);
+
+    /* MMIO where no device decodes: returned to the host; the read then
+     * completes with all ones. */
+    guest_reset_ops(&guest);
+    guest_add_op(&guest, GUEST_OP_WRITE, 2, 0xe0000010, 0xbeef);
+    unclaimed = guest_add_op(&guest, GUEST_OP_READ, 4, 0xe0000020, 0);
+    guest_add_op(&guest, GUEST_OP_OUT, 4, 0x42, 0x1234);
+    hr = guest_start(&guest);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = guest_resume(&guest, &exit);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    ok(exit.ExitReason == VmidlRunVpExitReasonMemoryAccess, "got reason %u\n", exit.ExitReason);
+    ok(exit.Address == 0xe0000010 && exit.IsWrite && exit.AccessSize == 2 && exit.Data == 0xbeef,
+            "got address %#I64x, write %u, size %u, data %#I64x\n", exit.Address, exit.IsWrite, exit.AccessSize, exit.Data);
+    hr = guest_resume(&guest, &exit);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    ok(exit.ExitReason == VmidlRunVpExitReasonMemoryAccess && exit.Address == 0xe0000020 && !exit.IsWrite
+            && exit.AccessSize == 4, "got reason %u, address %#I64x, write %u, size %u\n",
+            exit.ExitReason, exit.Address, exit.IsWrite, exit.AccessSize);
+    hr = guest_resume(&guest, &exit);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    ok(exit.ExitReason == VmidlRunVpExitReasonX64IoPortAccess && exit.Address == 0x42 && exit.IsWrite
+            && exit.AccessSize == 4 && exit.Data == 0x1234, "got reason %u, port %#I64x, data %#I64x\n",
+            exit.ExitReason, exit.Address, exit.Data);
+    ok(guest.ops[unclaimed].result == 0xffffffff, "got %#I64x\n", guest.ops[unclaimed].result);
+    hr = guest_resume(&guest, &exit);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    ok(exit.ExitReason == VmidlRunVpExitReasonX64IoPortAccess && exit.Address == GUEST_PORT_DONE,
+            "got reason %u, port %#I64x\n", exit.ExitReason, exit.Address);
+
+    guest_destroy(&guest);
+}
+
+static void test_device_mmio(void)
+{
+    static const UINT32 sizes[] = {1, 2, 4, 8};
+    VMIDL_FLEXIO_DEVICE_DESC desc, desc2;
+    IUnknown *device, *device2;
+    struct mmio_log log;
+    unsigned int i, op[4];
+    struct guest guest;
+    HRESULT hr;
+
+    hr = guest_create(&guest, &guest_image_interp);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    if (FAILED(hr)) return;
+    mmio_log_init(&log);
+
+    init_desc(&desc, &instance1, &log, GUEST_BAR_BASE);
+    desc.MmioCallback = NULL;
+    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
+    ok(hr == E_INVALIDARG, "no callback: got hr %#lx\n", hr);
+    init_desc(&desc, &instance1, &log, GUEST_BAR_BASE + 0x800);
+    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
+    ok(hr == E_INVALIDARG, "misaligned BAR: got hr %#lx\n", hr);
+    init_desc(&desc, &instance1, &log, GUEST_BAR_BASE);
+    desc.BarSize[FIOV_BAR1] = 0x1800;
+    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
+    ok(hr == E_INVALIDARG, "BAR size not in pages: got hr %#lx\n", hr);
+    init_desc(&desc, &instance1, &log, 0x100000);
+    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "BAR over RAM: got hr %#lx\n", hr);
+    hr = pVmidlAddFlexIoDevice(guest.partition, NULL, &device);
+    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
+
+    init_desc(&desc, &instance1, &log, GUEST_BAR_BASE);
+    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, NULL);
+    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
+    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device2);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "same instance: got hr %#lx\n", hr);
+    init_desc(&desc2, &instance2, &log, GUEST_BAR_BASE + 0x8000);
+    hr = pVmidlAddFlexIoDevice(guest.partition, &desc2, &device2);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "overlapping BARs: got hr %#lx\n", hr);
+
+    /* Every size, both directions, reaches the emulator with BAR and offset. */
+    guest_reset_ops(&guest);
+    for (i = 0; i < ARRAYSIZE(sizes); i++)
+    {
+        guest_add_op(&guest, GUEST_OP_WRITE, sizes[i], GUEST_BAR_BASE + 0x100 + i * 8, 0x1122334455667788ull >> (64 - sizes[i] * 8));
+        op[i] = guest_add_op(&guest, GUEST_OP_READ, sizes[i], GUEST_BAR_BASE + 0x200 + i * 8, 0);
+    }
+    guest_add_op(&guest, GUEST_OP_READ, 4, GUEST_BAR_BASE + 0x100000 + 0xffc, 0);
+    hr = guest_run(&guest);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    ok(log.count == 9, "got %u accesses\n", log.count);
+    for (i = 0; i < ARRAYSIZE(sizes) && log.count == 9; i++)
+    {
+        const struct mmio_access *w = &log.accesses[2 * i], *r = &log.accesses[2 * i + 1];
+
+        winetest_push_context("size %u", sizes[i]);
+        ok(w->is_write && w->bar == FIOV_BAR0 && w->offset == 0x100 + i * 8 && w->size == sizes[i]
+                && w->data == 0x1122334455667788ull >> (64 - sizes[i] * 8),
+                "write: got write %d, bar %u, offset %#I64x, size %u, data %#I64x\n",
+                w->is_write, w->bar, w->offset, w->size, w->data);
+        ok(!r->is_write && r->bar == FIOV_BAR0 && r->offset == 0x200 + i * 8 && r->size == sizes[i],
+                "read: got write %d, bar %u, offset %#I64x, size %u\n", r->is_write, r->bar, r->offset, r->size);
+        ok(guest.ops[op[i]].result == guest_mmio_read_value(FIOV_BAR0, 0x200 + i * 8, sizes[i]),
+                "guest read %#I64x\n", guest.ops[op[i]].result);
+        winetest_pop_context();
+    }
+    ok(log.accesses[8].bar == FIOV_BAR2 && log.accesses[8].offset == 0xffc, "got bar %u offset %#I64x\n",
+            log.accesses[8].bar, log.accesses[8].offset);
+
+    /* Moving a BAR moves what it decodes. */
+    hr = pVmidlSetBarAddress(guest.partition, &instance2, FIOV_BAR0, GUEST_BAR_BASE + 0x400000);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND), "got hr %#lx\n", hr);
+    hr = pVmidlSetBarAddress(guest.partition, &instance1, FIOV_BAR1, GUEST_BAR_BASE + 0x400000);
+    ok(hr == E_INVALIDARG, "absent BAR: got hr %#lx\n", hr);
+    hr = pVmidlSetBarAddress(guest.partition, &instance1, FIOV_BAR0, 0x200000);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "onto RAM: got hr %#lx\n", hr);
+    hr = pVmidlSetBarAddress(guest.partition, &instance1, FIOV_BAR0, GUEST_BAR_BASE + 0x400000);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    mmio_log_reset(&log);
+    guest_reset_ops(&guest);
+    guest_add_op(&guest, GUEST_OP_WRITE, 4, GUEST_BAR_BASE + 0x400010, 7);
+    hr = guest_run(&guest);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    ok(log.count == 1 && log.accesses[0].offset == 0x10, "got %u accesses, offset %#I64x\n",
+            log.count, log.accesses[0].offset);
+    guest_reset_ops(&guest);
+    guest_add_op(&guest, GUEST_OP_WRITE, 4, GUEST_BAR_BASE + 0x10, 7);
+    hr = guest_run(&guest);
+    ok(hr == E_UNEXPECTED, "old BAR address still decoded: got hr %#lx\n", hr);
+
+    /* A released device leaves the partition, and its instance is free. */
+    ok(!IUnknown_Release(device), "device still referenced\n");
+    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    IUnknown_Release(device);
+
+    guest_destroy(&guest);
+    mmio_log_cleanup(&log);
+}
+
+static void test_delete_with_devices(void)
+{
+    IVmFiovGuestMmioMappings *mappings;
+    IVmVirtualDeviceAccess *access;
+    VMIDL_FLEXIO_DEVICE_DESC desc;
+    IUnknown *device, *unk;
+    struct mmio_log log;
+    struct guest guest;
+    HRESULT hr;
+
+    hr = guest_create(&guest, &guest_image_interp);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    if (FAILED(hr)) return;
+    mmio_log_init(&log);
+    init_desc(&desc, &instance1, &log, GUEST_BAR_BASE);
+    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = pVmidlGetVirtualDeviceAccess(guest.partition, &access);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = IUnknown_QueryInterface(device, &IID_IVmFiovGuestMmioMappings, (void **)&mappings);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+
+    /* Objects outlive the partition, and say so. */
+    hr = pVmidlDeletePartition(guest.partition);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(mappings, FIOV_BAR0, 0);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_DEVICE_REMOVED), "got hr %#lx\n", hr);
+    hr = IVmVirtualDeviceAccess_GetDevice(access, &FLEXIO_DEVICE_ID, &instance1, &unk);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_DEVICE_REMOVED), "got hr %#lx\n", hr);
+    IVmFiovGuestMmioMappings_Release(mappings);
+    IUnknown_Release(device);
+    IVmVirtualDeviceAccess_Release(access);
+
+    guest.partition = NULL;
+    guest_destroy(&guest);
+    mmio_log_cleanup(&log);
+}
+
+START_TEST(host)
+{
+    VMIDL_PARTITION_HANDLE partition;
+    HRESULT hr;
+
+    if (!guest_load_host_api())
+    {
+        win_skip("vmidl partition host API not available\n");
+        return;
+    }
+    hr = pVmidlCreatePartition(&runtime_id, 1, &partition);
+    if (guest_hr_is_no_kvm(hr))
+    {
+        skip("KVM is not usable here (hr %#lx)\n", hr);
+        return;
+    }
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    pVmidlDeletePartition(partition);
+
+    test_partition_arguments();
+    test_run_guest();
+    test_device_mmio();
+    test_delete_with_devices();
+}

@@ -1,0 +1,127 @@
+/*
+ * Host side of the flat 64-bit ring-3 guests used by the tests, the demo
+ * and the benchmarks: guest RAM with identity page tables, the register
+ * state that starts them at CPL3, and a recording device emulator.
+ *
+ * Guest physical layout (identity mapped, 2 MiB user pages, 0-4 GiB):
+ *   0x001000 page tables        0x010000 guest code
+ *   0x100000 operation list     0x200000 scratch data
+ *   0x400000 stack top (end of RAM)
+ *   0xc0000000 and up: device BARs, placed by the tests
+ */
+
+#ifndef __VMIDL_GUEST_H
+#define __VMIDL_GUEST_H
+
+#include <stdarg.h>
+#include <windef.h>
+#include <winbase.h>
+#include <objbase.h>
+
+#include "vmidlhost.h"
+
+#define GUEST_RAM_SIZE   0x400000
+#define GUEST_CODE       0x010000
+#define GUEST_OPS        0x100000
+#define GUEST_DATA       0x200000
+#define GUEST_MAX_OPS    ((GUEST_DATA - GUEST_OPS) / sizeof(struct guest_op))
+#define GUEST_BAR_BASE   0xc0000000ull
+
+#define GUEST_PORT_DONE  0x10
+
+enum guest_op_code
+{
+    GUEST_OP_END,
+    GUEST_OP_READ,      /* result = *(size *)address */
+    GUEST_OP_WRITE,     /* *(size *)address = value */
+    GUEST_OP_CALL,      /* result = rax of a call to address */
+    GUEST_OP_OUT,       /* out to port address: a host checkpoint */
+    GUEST_OP_WAIT,      /* spin until *(UINT64 *)address == value; result 1 if so */
+    GUEST_OP_RDTSC,     /* result = TSC */
+};
+
+struct guest_op
+{
+    UINT32 op;
+    UINT32 size;
+    UINT64 address;
+    UINT64 value;
+    UINT64 result;
+};
+
+/* The partition host API, from vmidl.dll (absent on Windows). */
+extern HRESULT (WINAPI *pVmidlCreatePartition)(REFGUID, UINT32, VMIDL_PARTITION_HANDLE *);
+extern HRESULT (WINAPI *pVmidlDeletePartition)(VMIDL_PARTITION_HANDLE);
+extern HRESULT (WINAPI *pVmidlMapGpaRange)(VMIDL_PARTITION_HANDLE, void *, UINT64, UINT64, UINT32);
+extern HRESULT (WINAPI *pVmidlSetVirtualProcessorRegisters)(VMIDL_PARTITION_HANDLE, UINT32, const VMIDL_VP_REGISTERS *);
+extern HRESULT (WINAPI *pVmidlGetVirtualProcessorRegisters)(VMIDL_PARTITION_HANDLE, UINT32, VMIDL_VP_REGISTERS *);
+extern HRESULT (WINAPI *pVmidlRunVirtualProcessor)(VMIDL_PARTITION_HANDLE, UINT32, VMIDL_RUN_VP_EXIT_CONTEXT *);
+extern HRESULT (WINAPI *pVmidlAddFlexIoDevice)(VMIDL_PARTITION_HANDLE, const VMIDL_FLEXIO_DEVICE_DESC *, IUnknown **);
+extern HRESULT (WINAPI *pVmidlSetBarAddress)(VMIDL_PARTITION_HANDLE, REFGUID, FIOV_BAR_SELECTOR, UINT64);
+extern HRESULT (WINAPI *pVmidlGetVirtualDeviceAccess)(VMIDL_PARTITION_HANDLE, IVmVirtualDeviceAccess **);
+
+/* Loads vmidl.dll and the host API; FALSE where it is not there. */
+extern BOOL guest_load_host_api(void);
+
+/* Whether a failed VmidlCreatePartition means "no usable KVM here". */
+extern BOOL guest_hr_is_no_kvm(HRESULT hr);
+
+struct guest_image
+{
+    const BYTE *start;
+    const BYTE *end;
+};
+extern const struct guest_image guest_image_interp, guest_image_ring;
+
+struct guest
+{
+    VMIDL_PARTITION_HANDLE partition;
+    BYTE *ram;
+    struct guest_op *ops;
+    unsigned int op_count;
+    UINT64 entry_rdi;
+    UINT64 entry_rsi;
+};
+
+extern HRESULT guest_create(struct guest *guest, const struct guest_image *image);
+extern void guest_destroy(struct guest *guest);
+extern void *guest_ram(struct guest *guest, UINT64 gpa);
+
+/* Operation list of the interp guest. */
+extern void guest_reset_ops(struct guest *guest);
+extern unsigned int guest_add_op(struct guest *guest, enum guest_op_code op, UINT32 size, UINT64 address, UINT64 value);
+
+/* Starts the guest at its entry point with rdi = entry_rdi (GUEST_OPS by
+ * default), then runs until an exit vmidl returns to the host. */
+extern HRESULT guest_start(struct guest *guest);
+extern HRESULT guest_resume(struct guest *guest, VMIDL_RUN_VP_EXIT_CONTEXT *exit);
+/* guest_start + guest_resume until the guest reports done on
+ * GUEST_PORT_DONE; any other exit is an error (E_UNEXPECTED). */
+extern HRESULT guest_run(struct guest *guest);
+
+/* A device emulator that logs every intercepted access and answers reads
+ * with guest_mmio_read_value(). */
+struct mmio_access
+{
+    FIOV_BAR_SELECTOR bar;
+    UINT64 offset;
+    UINT32 size;
+    BOOL is_write;
+    UINT64 data;
+};
+
+struct mmio_log
+{
+    CRITICAL_SECTION cs;
+    unsigned int count;
+    struct mmio_access accesses[256];
+};
+
+extern void mmio_log_init(struct mmio_log *log);
+extern void mmio_log_reset(struct mmio_log *log);
+extern void mmio_log_cleanup(struct mmio_log *log);
+extern HRESULT CALLBACK mmio_log_callback(void *context, FIOV_BAR_SELECTOR bar, UINT64 offset,
+        UINT32 size, BOOL is_write, UINT64 *data);
+extern UINT64 guest_mmio_read_value(FIOV_BAR_SELECTOR bar, UINT64 offset, UINT32 size);
+
+#endif /* __VMIDL_GUEST_H */

@@ -1,0 +1,15 @@
+/* Embeds the flat guest binaries, assembled at build time, in PE programs. */
+
+    .section .rdata,"dr"
+
+    .globl interp_guest_start, interp_guest_end
+    .balign 16
+interp_guest_start:
+    .incbin "tests/guests/interp.bin"
+interp_guest_end:
+
+    .globl ring_guest_start, ring_guest_end
+    .balign 16
+ring_guest_start:
+    .incbin "tools/demo/ring.bin"
+ring_guest_end:
