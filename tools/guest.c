@@ -158,13 +158,14 @@ HRESULT guest_resume(struct guest *guest, VMIDL_RUN_VP_EXIT_CONTEXT *exit)
 
 HRESULT guest_run(struct guest *guest)
 {
-    VMIDL_RUN_VP_EXIT_CONTEXT exit;
+    VMIDL_RUN_VP_EXIT_CONTEXT *exit = &guest->last_exit;
     HRESULT hr;
 
+    memset(exit, 0, sizeof(*exit));
     if (FAILED(hr = guest_start(guest))) return hr;
-    if (FAILED(hr = guest_resume(guest, &exit))) return hr;
-    if (exit.ExitReason == VmidlRunVpExitReasonX64IoPortAccess && exit.Address == GUEST_PORT_DONE
-            && exit.Data == guest->op_count)
+    if (FAILED(hr = guest_resume(guest, exit))) return hr;
+    if (exit->ExitReason == VmidlRunVpExitReasonX64IoPortAccess && exit->Address == GUEST_PORT_DONE
+            && exit->Data == guest->op_count)
         return S_OK;
     return E_UNEXPECTED;
 }

@@ -81,6 +81,7 @@ struct guest
     unsigned int op_count;
     UINT64 entry_rdi;
     UINT64 entry_rsi;
+    VMIDL_RUN_VP_EXIT_CONTEXT last_exit;    /* of guest_run */
 };
 
 extern HRESULT guest_create(struct guest *guest, const struct guest_image *image);

@@ -104,12 +104,32 @@ static void segment_from_kvm(const struct kvm_segment *kvm, VMIDL_X64_SEGMENT *s
             | kvm->avl << 12 | kvm->l << 13 | kvm->db << 14 | kvm->g << 15;
 }
 
-int vcpu_set_registers(struct vcpu *vcpu, const VMIDL_VP_REGISTERS *regs)
+/* KVM completes an I/O or MMIO exit at the start of the next KVM_RUN, on
+ * whatever state the vCPU then has; finish it now so that new registers are
+ * not clobbered by the old instruction.  Pending reads get all ones. */
+static int vcpu_complete_io(struct vcpu *vcpu)
+{
+    struct kvm_run *run = vcpu->run;
+    int ret;
+
+    if (!vcpu->io_pending) return 0;
+    if (vcpu->mmio_read_pending) memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+    run->immediate_exit = 1;
+    ret = ioctl(vcpu->fd, KVM_RUN, 0);
+    run->immediate_exit = 0;
+    if (ret < 0 && errno != EINTR) return -errno;
+    vcpu->io_pending = vcpu->mmio_read_pending = 0;
+    return 0;
+}
+
+static int vcpu_set_registers_locked(struct vcpu *vcpu, const VMIDL_VP_REGISTERS *regs)
 {
     struct kvm_sregs sregs;
     struct kvm_regs kregs;
     const UINT64 *g = regs->Gpr;
+    int err;
 
+    if ((err = vcpu_complete_io(vcpu))) return err;
     if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0) return -errno;
     segment_to_kvm(&regs->Cs, &sregs.cs);
     segment_to_kvm(&regs->Ds, &sregs.ds);
@@ -138,11 +158,10 @@ int vcpu_set_registers(struct vcpu *vcpu, const VMIDL_VP_REGISTERS *regs)
     kregs.rip = regs->Rip;
     kregs.rflags = regs->Rflags | 2;
     if (ioctl(vcpu->fd, KVM_SET_REGS, &kregs) < 0) return -errno;
-    vcpu->mmio_read_pending = 0;
     return 0;
 }
 
-int vcpu_get_registers(struct vcpu *vcpu, VMIDL_VP_REGISTERS *regs)
+static int vcpu_get_registers_locked(struct vcpu *vcpu, VMIDL_VP_REGISTERS *regs)
 {
     struct kvm_sregs sregs;
     struct kvm_regs kregs;
@@ -167,6 +186,37 @@ int vcpu_get_registers(struct vcpu *vcpu, VMIDL_VP_REGISTERS *regs)
     regs->Cr4 = sregs.cr4;
     regs->Efer = sregs.efer;
     return 0;
+}
+
+/* The running flag keeps register access off a vCPU inside KVM_RUN. */
+static int vcpu_acquire(struct vcpu *vcpu)
+{
+    return __atomic_exchange_n(&vcpu->running, 1, __ATOMIC_ACQUIRE) ? -EBUSY : 0;
+}
+
+static void vcpu_release(struct vcpu *vcpu)
+{
+    __atomic_store_n(&vcpu->running, 0, __ATOMIC_RELEASE);
+}
+
+int vcpu_set_registers(struct vcpu *vcpu, const VMIDL_VP_REGISTERS *regs)
+{
+    int err;
+
+    if ((err = vcpu_acquire(vcpu))) return err;
+    err = vcpu_set_registers_locked(vcpu, regs);
+    vcpu_release(vcpu);
+    return err;
+}
+
+int vcpu_get_registers(struct vcpu *vcpu, VMIDL_VP_REGISTERS *regs)
+{
+    int err;
+
+    if ((err = vcpu_acquire(vcpu))) return err;
+    err = vcpu_get_registers_locked(vcpu, regs);
+    vcpu_release(vcpu);
+    return err;
 }
 
 static void exit_from_mmio(struct vcpu *vcpu, VMIDL_RUN_VP_EXIT_CONTEXT *exit)
@@ -198,31 +248,36 @@ int vcpu_run(struct vcpu *vcpu, uint64_t mmio_read_value, VMIDL_RUN_VP_EXIT_CONT
 {
     struct kvm_run *run = vcpu->run;
 
-    if (__atomic_exchange_n(&vcpu->running, 1, __ATOMIC_ACQUIRE)) return -EBUSY;
+    int err;
+
+    if ((err = vcpu_acquire(vcpu))) return err;
 
     if (vcpu->mmio_read_pending)
     {
         memcpy(run->mmio.data, &mmio_read_value, min(run->mmio.len, sizeof(mmio_read_value)));
         vcpu->mmio_read_pending = 0;
     }
+    vcpu->io_pending = 0;
     memset(exit, 0, sizeof(*exit));
 
     for (;;)
     {
         if (ioctl(vcpu->fd, KVM_RUN, 0) < 0)
         {
-            int err = -errno;
+            err = -errno;
             if (err == -EINTR || err == -EAGAIN) continue;
-            __atomic_store_n(&vcpu->running, 0, __ATOMIC_RELEASE);
+            vcpu_release(vcpu);
             return err;
         }
         switch (run->exit_reason)
         {
         case KVM_EXIT_MMIO:
             exit_from_mmio(vcpu, exit);
+            vcpu->io_pending = 1;
             break;
         case KVM_EXIT_IO:
             exit_from_io(vcpu, exit);
+            vcpu->io_pending = 1;
             break;
         case KVM_EXIT_HLT:
             exit->ExitReason = VmidlRunVpExitReasonHalt;
@@ -239,6 +294,6 @@ int vcpu_run(struct vcpu *vcpu, uint64_t mmio_read_value, VMIDL_RUN_VP_EXIT_CONT
         }
         break;
     }
-    __atomic_store_n(&vcpu->running, 0, __ATOMIC_RELEASE);
+    vcpu_release(vcpu);
     return 0;
 }

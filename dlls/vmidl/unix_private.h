@@ -28,6 +28,7 @@ struct vcpu
     struct kvm_run *run;
     int running;
     int mmio_read_pending;
+    int io_pending;             /* KVM finishes the last I/O exit on the next KVM_RUN */
 };
 
 struct bar
