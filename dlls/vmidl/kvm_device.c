@@ -73,23 +73,31 @@ void device_remove(struct vm *vm, struct device *device, int vm_closing)
     free(device);
 }
 
-/* Whether [offset, offset + size) of the BAR is clear of every range and
- * doorbell.  Called with vm->lock held. */
-int device_bar_is_free(const struct bar *bar, uint64_t offset, uint64_t size)
+/* Whether any range of the BAR overlaps [offset, offset + size).  Called
+ * with vm->lock held. */
+int bar_has_range_in(const struct bar *bar, uint64_t offset, uint64_t size)
 {
     const struct list *cur;
 
     LIST_FOR_EACH(cur, &bar->ranges)
     {
         const struct mmio_range *range = LIST_ENTRY(cur, struct mmio_range, entry);
-        if (offset < range->bar_offset + range->size && range->bar_offset < offset + size) return 0;
+        if (offset < range->bar_offset + range->size && range->bar_offset < offset + size) return 1;
     }
+    return 0;
+}
+
+/* Whether any doorbell of the BAR sits in [offset, offset + size). */
+int bar_has_doorbell_in(const struct bar *bar, uint64_t offset, uint64_t size)
+{
+    const struct list *cur;
+
     LIST_FOR_EACH(cur, &bar->doorbells)
     {
         const struct doorbell *doorbell = LIST_ENTRY(cur, struct doorbell, entry);
-        if (doorbell->bar_offset >= offset && doorbell->bar_offset < offset + size) return 0;
+        if (doorbell->bar_offset >= offset && doorbell->bar_offset < offset + size) return 1;
     }
-    return 1;
+    return 0;
 }
 
 /* Detaches (attach = 0) or attaches every range and doorbell of the BAR at

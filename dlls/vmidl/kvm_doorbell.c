@@ -228,7 +228,7 @@ int doorbell_register(struct vm *vm, struct device *device, const struct doorbel
     err = -EEXIST;
     LIST_FOR_EACH(cur, &bar->doorbells)
         if (doorbell_conflicts(LIST_ENTRY(cur, struct doorbell, entry), params)) goto err_unlock;
-    if (!device_bar_is_free(bar, params->bar_offset, max(params->length, 1))) goto err_unlock;
+    if (bar_has_range_in(bar, params->bar_offset, max(params->length, 1))) goto err_unlock;
     if (device->doorbell_count >= MAX_DOORBELLS_PER_DEVICE)
     {
         WARN("device %p already has %u doorbells\n", device, device->doorbell_count);

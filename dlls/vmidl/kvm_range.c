@@ -95,7 +95,8 @@ int range_create(struct vm *vm, struct device *device, const struct range_create
     }
 
     pthread_mutex_lock(&vm->lock);
-    if (!device_bar_is_free(bar, range->bar_offset, range->size))
+    if (bar_has_range_in(bar, range->bar_offset, range->size)
+            || bar_has_doorbell_in(bar, range->bar_offset, range->size))
     {
         err = -EEXIST;
         goto err_unlock;

@@ -121,7 +121,8 @@ extern int memslot_set(struct vm *vm, unsigned int slot, uint64_t gpa, uint64_t 
 extern int device_add(struct vm *vm, const uint64_t *bar_gpa, const uint64_t *bar_size, struct device **ret);
 extern void device_remove(struct vm *vm, struct device *device, int vm_closing);
 extern int device_move_bar(struct vm *vm, struct device *device, unsigned int bar, uint64_t gpa);
-extern int device_bar_is_free(const struct bar *bar, uint64_t offset, uint64_t size);
+extern int bar_has_range_in(const struct bar *bar, uint64_t offset, uint64_t size);
+extern int bar_has_doorbell_in(const struct bar *bar, uint64_t offset, uint64_t size);
 
 /* kvm_range.c */
 extern int range_create(struct vm *vm, struct device *device, const struct range_create_params *params);

@@ -1,0 +1,443 @@
+/*
+ * IVmFiovGuestMemoryFastNotification driven by a real guest: matching
+ * guest writes set the event without reaching the emulator, everything else
+ * reaches the emulator and sets nothing, and bad input changes nothing.
+ */
+
+#define COBJMACROS
+#include "wine/test.h"
+#include "objbase.h"
+#include "initguid.h"
+#include "vmfiov.h"
+#include "guest.h"
+
+#define PAGE 0x1000
+#define BAR0 GUEST_BAR_BASE
+#define BAR2 (GUEST_BAR_BASE + 0x100000)
+#define SENTINEL_OFFSET 0xff0
+
+#define SIZE_ANY   FIOV_DOORBELL_FLAG_TRIGGER_SIZE_ANY
+#define SIZE_BYTE  FIOV_DOORBELL_FLAG_TRIGGER_SIZE_BYTE
+#define SIZE_WORD  FIOV_DOORBELL_FLAG_TRIGGER_SIZE_WORD
+#define SIZE_DWORD FIOV_DOORBELL_FLAG_TRIGGER_SIZE_DWORD
+#define SIZE_QWORD FIOV_DOORBELL_FLAG_TRIGGER_SIZE_QWORD
+#define ANY_VALUE  FIOV_DOORBELL_FLAG_TRIGGER_ANY_VALUE
+
+static const GUID instance = {0x646f6f72, 0x6265, 0x6c6c, {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08}};
+
+static struct guest guest;
+static struct mmio_log mmio;
+static IVmFiovGuestMemoryFastNotification *notification;
+static HANDLE sentinel;
+
+/* Runs one guest write; returns whether the emulator saw it. */
+#define guest_write(a, s, v) guest_write_(__FILE__, __LINE__, a, s, v)
+static BOOL guest_write_(const char *file, int line, UINT64 address, UINT32 size, UINT64 value)
+{
+    HRESULT hr;
+
+    mmio_log_reset(&mmio);
+    guest_reset_ops(&guest);
+    guest_add_op(&guest, GUEST_OP_WRITE, size, address, value);
+    hr = guest_run(&guest);
+    ok_(file, line)(hr == S_OK, "guest run failed, hr %#lx, exit reason %u at %#I64x\n", hr,
+            guest.last_exit.ExitReason, guest.last_exit.Address);
+    return mmio.count != 0;
+}
+
+/* Whether the event was set by the writes so far.  The guest's doorbell
+ * writes signal their eventfds synchronously, so once the sentinel doorbell
+ * rung last has been delivered, the dispatcher has seen every earlier one. */
+#define event_was_set(e) event_was_set_(__FILE__, __LINE__, e)
+static BOOL event_was_set_(const char *file, int line, HANDLE event)
+{
+    DWORD ret;
+
+    ok_(file, line)(!guest_write_(file, line, BAR2 + SENTINEL_OFFSET, 4, 1), "sentinel write was intercepted\n");
+    ret = WaitForSingleObject(sentinel, 5000);
+    ok_(file, line)(ret == WAIT_OBJECT_0, "sentinel doorbell not delivered: %#lx\n", ret);
+    return WaitForSingleObject(event, 20) == WAIT_OBJECT_0;
+}
+
+#define register_doorbell(a, b, c, d, e) register_doorbell_(__FILE__, __LINE__, a, b, c, d, e)
+static void register_doorbell_(const char *file, int line, FIOV_BAR_SELECTOR bar, UINT64 offset,
+        UINT64 value, UINT64 flags, HANDLE event)
+{
+    HRESULT hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, bar, offset, value, flags, event);
+    ok_(file, line)(hr == S_OK, "RegisterDoorbell(%u, %#I64x, %#I64x, %#I64x) got hr %#lx\n", bar, offset, value, flags, hr);
+}
+
+#define unregister_doorbell(a, b, c, d) unregister_doorbell_(__FILE__, __LINE__, a, b, c, d)
+static void unregister_doorbell_(const char *file, int line, FIOV_BAR_SELECTOR bar, UINT64 offset,
+        UINT64 value, UINT64 flags)
+{
+    HRESULT hr = IVmFiovGuestMemoryFastNotification_UnregisterDoorbell(notification, bar, offset, value, flags);
+    ok_(file, line)(hr == S_OK, "UnregisterDoorbell(%u, %#I64x, %#I64x, %#I64x) got hr %#lx\n", bar, offset, value, flags, hr);
+}
+
+static void test_value_match(void)
+{
+    static const struct
+    {
+        UINT64 flags;
+        UINT32 size;
+        UINT64 value;
+        UINT32 other_size;
+    }
+    tests[] =
+    {
+        {SIZE_BYTE, 1, 0xa5, 2},
+        {SIZE_WORD, 2, 0xbeef, 4},
+        {SIZE_DWORD, 4, 0xdeadbeef, 8},
+        {SIZE_QWORD, 8, 0x0123456789abcdefull, 4},
+        {SIZE_DWORD, 4, 0, 1},
+    };
+    HANDLE event = CreateEventA(NULL, FALSE, FALSE, NULL);
+    unsigned int i;
+
+    for (i = 0; i < ARRAYSIZE(tests); i++)
+    {
+        UINT64 address = BAR0 + 0x100 + i * 0x10;
+
+        winetest_push_context("size %u, value %#I64x", tests[i].size, tests[i].value);
+        register_doorbell(FIOV_BAR0, address - BAR0, tests[i].value, tests[i].flags, event);
+
+        ok(!guest_write(address, tests[i].size, tests[i].value), "matching write reached the emulator\n");
+        ok(event_was_set(event), "matching write did not set the event\n");
+
+        ok(guest_write(address, tests[i].size, tests[i].value ^ 1), "other value did not reach the emulator\n");
+        ok(mmio.accesses[0].offset == address - BAR0 && mmio.accesses[0].data == (tests[i].value ^ 1),
+                "emulator saw offset %#I64x data %#I64x\n", mmio.accesses[0].offset, mmio.accesses[0].data);
+        ok(!event_was_set(event), "other value set the event\n");
+
+        ok(guest_write(address, tests[i].other_size, tests[i].value), "other size did not reach the emulator\n");
+        ok(mmio.accesses[0].size == tests[i].other_size, "emulator saw size %u\n", mmio.accesses[0].size);
+        ok(!event_was_set(event), "other size set the event\n");
+
+        ok(guest_write(address + 1, tests[i].size, tests[i].value), "other address did not reach the emulator\n");
+        ok(!event_was_set(event), "other address set the event\n");
+
+        /* Several writes before the dispatcher runs set the event once or
+         * more; it is set in any case. */
+        guest_reset_ops(&guest);
+        guest_add_op(&guest, GUEST_OP_WRITE, tests[i].size, address, tests[i].value);
+        guest_add_op(&guest, GUEST_OP_WRITE, tests[i].size, address, tests[i].value);
+        ok(guest_run(&guest) == S_OK, "guest run failed\n");
+        ok(event_was_set(event), "repeated write did not set the event\n");
+
+        unregister_doorbell(FIOV_BAR0, address - BAR0, tests[i].value, tests[i].flags);
+        ok(guest_write(address, tests[i].size, tests[i].value), "write after Unregister did not reach the emulator\n");
+        ok(!event_was_set(event), "write after Unregister set the event\n");
+        winetest_pop_context();
+    }
+    CloseHandle(event);
+}
+
+static void test_any_value(void)
+{
+    static const UINT32 sizes[] = {1, 2, 4, 8};
+    HANDLE event = CreateEventA(NULL, TRUE, FALSE, NULL);
+    unsigned int i;
+
+    /* TriggerValue is ignored with ANY_VALUE. */
+    register_doorbell(FIOV_BAR0, 0x200, 0x12345, SIZE_DWORD | ANY_VALUE, event);
+    for (i = 0; i < 3; i++)
+    {
+        ok(!guest_write(BAR0 + 0x200, 4, i * 0x11111111), "write %u reached the emulator\n", i);
+        ok(event_was_set(event), "write %u did not set the event\n", i);
+        ResetEvent(event);
+    }
+    ok(guest_write(BAR0 + 0x200, 2, 1), "word write did not reach the emulator\n");
+    ok(!event_was_set(event), "word write set the event\n");
+    unregister_doorbell(FIOV_BAR0, 0x200, 0, SIZE_DWORD | ANY_VALUE);
+
+    /* Any size and any value: every write there. */
+    register_doorbell(FIOV_BAR0, 0x300, 0, SIZE_ANY | ANY_VALUE, event);
+    for (i = 0; i < ARRAYSIZE(sizes); i++)
+    {
+        winetest_push_context("size %u", sizes[i]);
+        ok(!guest_write(BAR0 + 0x300, sizes[i], 0x77), "write reached the emulator\n");
+        ok(event_was_set(event), "write did not set the event\n");
+        ResetEvent(event);
+        winetest_pop_context();
+    }
+    unregister_doorbell(FIOV_BAR0, 0x300, 0, SIZE_ANY | ANY_VALUE);
+    ok(guest_write(BAR0 + 0x300, 4, 0x77), "write after Unregister did not reach the emulator\n");
+    ok(!event_was_set(event), "write after Unregister set the event\n");
+    CloseHandle(event);
+}
+
+static void test_shared_address(void)
+{
+    HANDLE a = CreateEventA(NULL, FALSE, FALSE, NULL), b = CreateEventA(NULL, FALSE, FALSE, NULL);
+    HANDLE caller_copy, c;
+    HRESULT hr;
+
+    register_doorbell(FIOV_BAR0, 0x400, 1, SIZE_DWORD, a);
+    register_doorbell(FIOV_BAR0, 0x400, 2, SIZE_DWORD, b);
+
+    ok(!guest_write(BAR0 + 0x400, 4, 1), "write reached the emulator\n");
+    ok(event_was_set(a), "value 1 did not set event a\n");
+    ok(!event_was_set(b), "value 1 set event b\n");
+    ok(!guest_write(BAR0 + 0x400, 4, 2), "write reached the emulator\n");
+    ok(!event_was_set(a), "value 2 set event a\n");
+    ok(event_was_set(b), "value 2 did not set event b\n");
+    ok(guest_write(BAR0 + 0x400, 4, 3), "value 3 did not reach the emulator\n");
+    ok(!event_was_set(a) && !event_was_set(b), "value 3 set an event\n");
+
+    /* Conflicts, after WHvRegisterPartitionDoorbellEvent. */
+    hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, FIOV_BAR0, 0x400, 1, SIZE_DWORD, b);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "same doorbell: got hr %#lx\n", hr);
+    hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, FIOV_BAR0, 0x400, 3, SIZE_QWORD, b);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "other length: got hr %#lx\n", hr);
+    hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, FIOV_BAR0, 0x400, 3, SIZE_WORD, b);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "shorter length: got hr %#lx\n", hr);
+    hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, FIOV_BAR0, 0x400, 0, SIZE_DWORD | ANY_VALUE, b);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "any value over values: got hr %#lx\n", hr);
+    hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, FIOV_BAR0, 0x400, 0, SIZE_ANY | ANY_VALUE, b);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "any size over values: got hr %#lx\n", hr);
+
+    /* Unregister removes exactly one. */
+    unregister_doorbell(FIOV_BAR0, 0x400, 1, SIZE_DWORD);
+    ok(guest_write(BAR0 + 0x400, 4, 1), "value 1 did not reach the emulator\n");
+    ok(!event_was_set(a), "value 1 set event a after Unregister\n");
+    ok(!guest_write(BAR0 + 0x400, 4, 2), "value 2 reached the emulator\n");
+    ok(event_was_set(b), "value 2 no longer sets event b\n");
+    hr = IVmFiovGuestMemoryFastNotification_UnregisterDoorbell(notification, FIOV_BAR0, 0x400, 1, SIZE_DWORD);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND), "got hr %#lx\n", hr);
+    hr = IVmFiovGuestMemoryFastNotification_UnregisterDoorbell(notification, FIOV_BAR0, 0x400, 2, SIZE_WORD);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND), "other length: got hr %#lx\n", hr);
+    hr = IVmFiovGuestMemoryFastNotification_UnregisterDoorbell(notification, FIOV_BAR0, 0x400, 0, SIZE_DWORD | ANY_VALUE);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND), "any value: got hr %#lx\n", hr);
+    unregister_doorbell(FIOV_BAR0, 0x400, 2, SIZE_DWORD);
+
+    /* An any-value doorbell owns its address. */
+    register_doorbell(FIOV_BAR0, 0x400, 0, SIZE_DWORD | ANY_VALUE, a);
+    hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, FIOV_BAR0, 0x400, 5, SIZE_DWORD, b);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "value over any value: got hr %#lx\n", hr);
+    unregister_doorbell(FIOV_BAR0, 0x400, 0, SIZE_DWORD | ANY_VALUE);
+
+    /* The event is duplicated: the caller may close its handle. */
+    c = CreateEventA(NULL, FALSE, FALSE, NULL);
+    DuplicateHandle(GetCurrentProcess(), c, GetCurrentProcess(), &caller_copy, 0, FALSE, DUPLICATE_SAME_ACCESS);
+    register_doorbell(FIOV_BAR2, 0x10, 9, SIZE_BYTE, c);
+    CloseHandle(c);
+    ok(!guest_write(BAR2 + 0x10, 1, 9), "write reached the emulator\n");
+    ok(event_was_set(caller_copy), "event not set after the caller closed its handle\n");
+    unregister_doorbell(FIOV_BAR2, 0x10, 9, SIZE_BYTE);
+    CloseHandle(caller_copy);
+
+    CloseHandle(a);
+    CloseHandle(b);
+}
+
+static void test_bad_input(void)
+{
+    HANDLE event = CreateEventA(NULL, FALSE, FALSE, NULL), section, closed;
+    IVmFiovGuestMmioMappings *mappings;
+    unsigned int i;
+    HRESULT hr;
+    struct
+    {
+        FIOV_BAR_SELECTOR bar;
+        UINT64 offset, value, flags;
+        HANDLE *event;
+        HRESULT expected;
+        const char *what;
+    }
+    tests[] =
+    {
+        {7, 0x20, 1, SIZE_DWORD, &event, E_INVALIDARG, "BAR 7"},
+        {FIOV_BAR1, 0x20, 1, SIZE_DWORD, &event, E_INVALIDARG, "absent BAR"},
+        {FIOV_ROMBAR, 0x20, 1, SIZE_DWORD, &event, E_INVALIDARG, "absent ROM BAR"},
+        {FIOV_BAR0, 0x10000, 1, SIZE_BYTE, &event, E_INVALIDARG, "offset at the BAR end"},
+        {FIOV_BAR0, 0xfffe, 1, SIZE_DWORD, &event, E_INVALIDARG, "trigger past the BAR end"},
+        {FIOV_BAR0, ~0ull, 1, SIZE_BYTE, &event, E_INVALIDARG, "huge offset"},
+        {FIOV_BAR0, 0x20, 1, 5, &event, E_INVALIDARG, "size code 5"},
+        {FIOV_BAR0, 0x20, 1, 7, &event, E_INVALIDARG, "size code 7"},
+        {FIOV_BAR0, 0x20, 1, SIZE_DWORD | 0x8, &event, E_INVALIDARG, "reserved bit 3"},
+        {FIOV_BAR0, 0x20, 1, SIZE_DWORD | 0x40000000, &event, E_INVALIDARG, "reserved bit 30"},
+        {FIOV_BAR0, 0x20, 1, SIZE_DWORD | (1ull << 32), &event, E_INVALIDARG, "reserved bit 32"},
+        {FIOV_BAR0, 0x20, 0x100, SIZE_BYTE, &event, E_INVALIDARG, "value wider than a byte"},
+        {FIOV_BAR0, 0x20, 0x10000, SIZE_WORD, &event, E_INVALIDARG, "value wider than a word"},
+        {FIOV_BAR0, 0x20, 0x100000000ull, SIZE_DWORD, &event, E_INVALIDARG, "value wider than a dword"},
+        {FIOV_BAR0, 0x20, 1, SIZE_ANY, &event, E_INVALIDARG, "any size with a value"},
+        {FIOV_BAR0, 0x20, 1, SIZE_DWORD, NULL, E_INVALIDARG, "NULL event"},
+        {FIOV_BAR0, 0x20, 1, SIZE_DWORD, &closed, E_HANDLE, "closed event"},
+        {FIOV_BAR0, 0x20, 1, SIZE_DWORD, &section, E_HANDLE, "section instead of an event"},
+        {FIOV_BAR0, 0x500, 1, SIZE_DWORD, &event, HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "same doorbell"},
+        {FIOV_BAR0, 0x2010, 1, SIZE_DWORD, &event, HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "inside a mapped range"},
+    };
+
+    section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, PAGE, NULL);
+    hr = IVmFiovGuestMemoryFastNotification_QueryInterface(notification, &IID_IVmFiovGuestMmioMappings, (void **)&mappings);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, 2, 1,
+            FiovMmioMappingFlagWriteable, section, 0);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    register_doorbell(FIOV_BAR0, 0x500, 1, SIZE_DWORD, event);
+    /* After the registration: its duplicate of the event takes a handle value. */
+    closed = CreateEventA(NULL, FALSE, FALSE, NULL);
+    CloseHandle(closed);
+
+    for (i = 0; i < ARRAYSIZE(tests); i++)
+    {
+        winetest_push_context("%s", tests[i].what);
+        hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, tests[i].bar, tests[i].offset,
+                tests[i].value, tests[i].flags, tests[i].event ? *tests[i].event : NULL);
+        ok(hr == tests[i].expected, "got hr %#lx, expected %#lx\n", hr, tests[i].expected);
+        if (tests[i].expected == E_INVALIDARG && tests[i].event)
+        {
+            hr = IVmFiovGuestMemoryFastNotification_UnregisterDoorbell(notification, tests[i].bar, tests[i].offset,
+                    tests[i].value, tests[i].flags);
+            ok(hr == E_INVALIDARG, "Unregister: got hr %#lx\n", hr);
+        }
+        winetest_pop_context();
+    }
+    hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, 0, 1,
+            FiovMmioMappingFlagWriteable, section, 0);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "range over a doorbell: got hr %#lx\n", hr);
+    hr = IVmFiovGuestMemoryFastNotification_UnregisterDoorbell(notification, FIOV_BAR0, 0x20, 1, SIZE_DWORD);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND), "never registered: got hr %#lx\n", hr);
+
+    /* Nothing changed: the one doorbell rings, no bad one does. */
+    ok(!guest_write(BAR0 + 0x500, 4, 1), "doorbell write reached the emulator\n");
+    ok(event_was_set(event), "doorbell lost\n");
+    ok(guest_write(BAR0 + 0x20, 4, 1), "write at 0x20 did not reach the emulator\n");
+    ok(guest_write(BAR0 + 0x20, 1, 1), "write at 0x20 did not reach the emulator\n");
+    ok(guest_write(BAR0 + 0xfffe, 2, 1), "write at 0xfffe did not reach the emulator\n");
+    ok(!event_was_set(event), "a rejected doorbell set the event\n");
+    ok(!guest_write(BAR0 + 0x2010, 4, 1), "mapped page write was intercepted\n");
+
+    unregister_doorbell(FIOV_BAR0, 0x500, 1, SIZE_DWORD);
+    hr = IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(mappings, FIOV_BAR0, 2);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    IVmFiovGuestMmioMappings_Release(mappings);
+    CloseHandle(section);
+    CloseHandle(event);
+}
+
+static void test_bar_move(void)
+{
+    HANDLE event = CreateEventA(NULL, FALSE, FALSE, NULL);
+    HRESULT hr;
+
+    register_doorbell(FIOV_BAR0, 0x600, 0x42, SIZE_WORD, event);
+    hr = pVmidlSetBarAddress(guest.partition, &instance, FIOV_BAR0, BAR0 + 0x800000);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    ok(!guest_write(BAR0 + 0x800600, 2, 0x42), "write at the new address reached the emulator\n");
+    ok(event_was_set(event), "doorbell did not move with its BAR\n");
+    hr = pVmidlSetBarAddress(guest.partition, &instance, FIOV_BAR0, BAR0);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    ok(!guest_write(BAR0 + 0x600, 2, 0x42), "write reached the emulator\n");
+    ok(event_was_set(event), "doorbell did not move back\n");
+    unregister_doorbell(FIOV_BAR0, 0x600, 0x42, SIZE_WORD);
+    CloseHandle(event);
+}
+
+/* A device may hold 1024 doorbells; the next one fails cleanly and the
+ * device works on.  Deleting the partition drops them all at once. */
+static void test_doorbell_cap(void)
+{
+    static const GUID other = {0x646f6f72, 0x6265, 0x6c6c, {0xca, 0x90, 0, 0, 0, 0, 0, 0}};
+    IVmFiovGuestMemoryFastNotification *many;
+    VMIDL_FLEXIO_DEVICE_DESC desc;
+    struct guest cap_guest;
+    IUnknown *device;
+    HANDLE event;
+    unsigned int i;
+    HRESULT hr;
+
+    hr = guest_create(&cap_guest, &guest_image_interp);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    if (FAILED(hr)) return;
+    memset(&desc, 0, sizeof(desc));
+    desc.InstanceId = other;
+    desc.BarSize[FIOV_BAR0] = 0x10000;
+    desc.BarAddress[FIOV_BAR0] = BAR0;
+    desc.MmioCallback = mmio_log_callback;
+    desc.MmioCallbackContext = &mmio;
+    hr = pVmidlAddFlexIoDevice(cap_guest.partition, &desc, &device);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = IUnknown_QueryInterface(device, &IID_IVmFiovGuestMemoryFastNotification, (void **)&many);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    event = CreateEventA(NULL, FALSE, FALSE, NULL);
+
+    for (i = 0; i < 1024; i++)
+        if (FAILED(hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(many, FIOV_BAR0, i * 8, i, SIZE_QWORD, event)))
+            break;
+    ok(hr == S_OK && i == 1024, "doorbell %u failed, hr %#lx\n", i, hr);
+    hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(many, FIOV_BAR0, 0x8000, 1, SIZE_QWORD, event);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES), "doorbell 1025: got hr %#lx\n", hr);
+    hr = IVmFiovGuestMemoryFastNotification_UnregisterDoorbell(many, FIOV_BAR0, 0x8000, 1, SIZE_QWORD);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND), "doorbell 1025 half-registered: got hr %#lx\n", hr);
+    hr = IVmFiovGuestMemoryFastNotification_UnregisterDoorbell(many, FIOV_BAR0, 8, 1, SIZE_QWORD);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(many, FIOV_BAR0, 0x8000, 1, SIZE_QWORD, event);
+    ok(hr == S_OK, "after one was released: got hr %#lx\n", hr);
+
+    CloseHandle(event);
+    guest_destroy(&cap_guest);
+    IVmFiovGuestMemoryFastNotification_Release(many);
+    ok(!IUnknown_Release(device), "device still referenced\n");
+}
+
+START_TEST(doorbell)
+{
+    IVmVirtualDeviceAccess *access;
+    VMIDL_FLEXIO_DEVICE_DESC desc;
+    IUnknown *device, *unk;
+    HRESULT hr;
+
+    if (!guest_load_host_api())
+    {
+        win_skip("vmidl partition host API not available\n");
+        return;
+    }
+    hr = guest_create(&guest, &guest_image_interp);
+    if (guest_hr_is_no_kvm(hr))
+    {
+        skip("KVM is not usable here (hr %#lx)\n", hr);
+        return;
+    }
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    if (FAILED(hr)) return;
+
+    mmio_log_init(&mmio);
+    memset(&desc, 0, sizeof(desc));
+    desc.InstanceId = instance;
+    desc.BarSize[FIOV_BAR0] = 0x10000;
+    desc.BarAddress[FIOV_BAR0] = BAR0;
+    desc.BarSize[FIOV_BAR2] = PAGE;
+    desc.BarAddress[FIOV_BAR2] = BAR2;
+    desc.MmioCallback = mmio_log_callback;
+    desc.MmioCallbackContext = &mmio;
+    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+
+    hr = pVmidlGetVirtualDeviceAccess(guest.partition, &access);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = IVmVirtualDeviceAccess_GetDevice(access, &FLEXIO_DEVICE_ID, &instance, &unk);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = IUnknown_QueryInterface(unk, &IID_IVmFiovGuestMemoryFastNotification, (void **)&notification);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    IUnknown_Release(unk);
+    IVmVirtualDeviceAccess_Release(access);
+
+    sentinel = CreateEventA(NULL, FALSE, FALSE, NULL);
+    register_doorbell(FIOV_BAR2, SENTINEL_OFFSET, 0, SIZE_DWORD | ANY_VALUE, sentinel);
+
+    test_value_match();
+    test_any_value();
+    test_shared_address();
+    test_bad_input();
+    test_bar_move();
+    test_doorbell_cap();
+
+    unregister_doorbell(FIOV_BAR2, SENTINEL_OFFSET, 0, SIZE_DWORD | ANY_VALUE);
+    CloseHandle(sentinel);
+    IVmFiovGuestMemoryFastNotification_Release(notification);
+    ok(!IUnknown_Release(device), "device still referenced\n");
+    guest_destroy(&guest);
+    mmio_log_cleanup(&mmio);
+}
