@@ -1,0 +1,267 @@
+/*
+ * Teardown: releasing the last device reference, or deleting the partition,
+ * gives back every fd, shared mapping, thread and handle that ranges and
+ * doorbells took, and the guest loses the fast paths.
+ *
+ * Counted on the unix side of the process by vmidltest.dll (Wine only).
+ */
+
+#define COBJMACROS
+#include "ntstatus.h"
+#define WIN32_NO_STATUS
+#include "wine/test.h"
+#include "winternl.h"
+#include "objbase.h"
+#include "initguid.h"
+#include "vmfiov.h"
+#include "guest.h"
+#include "vmidltest/vmidltest.h"
+
+#define PAGE 0x1000
+#define BAR0 GUEST_BAR_BASE
+
+static const GUID instance = {0x74656172, 0x646f, 0x776e, {1, 2, 3, 4, 5, 6, 7, 8}};
+
+static NTSTATUS (WINAPI *pVmidlTestGetResources)(struct vmidltest_resources *);
+static NTSTATUS (WINAPI *pNtQuerySystemInformation)(SYSTEM_INFORMATION_CLASS, void *, ULONG, ULONG *);
+
+/* Handles this process holds, from the system handle table. */
+static DWORD count_handles(void)
+{
+    SYSTEM_HANDLE_INFORMATION *info;
+    ULONG size = 1 << 16, i;
+    DWORD count = 0;
+    NTSTATUS status;
+
+    for (;;)
+    {
+        info = malloc(size);
+        status = pNtQuerySystemInformation(SystemHandleInformation, info, size, &size);
+        if (status != STATUS_INFO_LENGTH_MISMATCH) break;
+        free(info);
+        size *= 2;
+    }
+    ok(!status, "got status %#lx\n", status);
+    for (i = 0; !status && i < info->Count; i++)
+        if (info->Handle[i].OwnerPid == GetCurrentProcessId()) count++;
+    free(info);
+    return count;
+}
+
+struct resources
+{
+    struct vmidltest_resources unix;
+    DWORD handles;
+};
+
+static void get_resources(struct resources *r)
+{
+    NTSTATUS status = pVmidlTestGetResources(&r->unix);
+    ok(!status, "got status %#lx\n", status);
+    r->handles = count_handles();
+}
+
+#define check_resources(a, b) check_resources_(__FILE__, __LINE__, a, b)
+static void check_resources_(const char *file, int line, const struct resources *now, const struct resources *baseline)
+{
+    ok_(file, line)(now->unix.fds == baseline->unix.fds, "fds: %u, baseline %u\n", now->unix.fds, baseline->unix.fds);
+    ok_(file, line)(now->unix.shared_maps == baseline->unix.shared_maps, "shared mappings: %u, baseline %u\n",
+            now->unix.shared_maps, baseline->unix.shared_maps);
+    ok_(file, line)(now->unix.maps == baseline->unix.maps, "mappings: %u, baseline %u\n",
+            now->unix.maps, baseline->unix.maps);
+    ok_(file, line)(now->unix.threads == baseline->unix.threads, "threads: %u, baseline %u\n",
+            now->unix.threads, baseline->unix.threads);
+    ok_(file, line)(now->handles == baseline->handles, "handles: %lu, baseline %lu\n", now->handles, baseline->handles);
+}
+
+/* A device with four ranges (pagefile, file-backed, read-only) and four
+ * doorbells; the caller's own handles are all closed again. */
+static IUnknown *create_busy_device(struct guest *guest, struct mmio_log *log, HANDLE *events, char *path)
+{
+    IVmFiovGuestMemoryFastNotification *notification;
+    IVmFiovGuestMmioMappings *mappings;
+    VMIDL_FLEXIO_DEVICE_DESC desc;
+    HANDLE section, file;
+    char dir[MAX_PATH];
+    IUnknown *device;
+    unsigned int i;
+    DWORD written;
+    HRESULT hr;
+
+    memset(&desc, 0, sizeof(desc));
+    desc.InstanceId = instance;
+    desc.BarSize[FIOV_BAR0] = 0x10000;
+    desc.BarAddress[FIOV_BAR0] = BAR0;
+    desc.MmioCallback = mmio_log_callback;
+    desc.MmioCallbackContext = log;
+    hr = pVmidlAddFlexIoDevice(guest->partition, &desc, &device);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    if (FAILED(hr)) return NULL;
+    IUnknown_QueryInterface(device, &IID_IVmFiovGuestMmioMappings, (void **)&mappings);
+    IUnknown_QueryInterface(device, &IID_IVmFiovGuestMemoryFastNotification, (void **)&notification);
+
+    section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 8 * PAGE, NULL);
+    hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, 0, 2, FiovMmioMappingFlagWriteable, section, 0);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, 2, 2, FiovMmioMappingFlagNone, section, 4);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    CloseHandle(section);
+
+    GetTempPathA(ARRAYSIZE(dir), dir);
+    GetTempFileNameA(dir, "vmi", 0, path);
+    file = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+    WriteFile(file, dir, 4 * PAGE > sizeof(dir) ? sizeof(dir) : 4 * PAGE, &written, NULL);
+    section = CreateFileMappingA(file, NULL, PAGE_READWRITE, 0, 4 * PAGE, NULL);
+    hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, 4, 1, FiovMmioMappingFlagWriteable, section, 1);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, 5, 1, FiovMmioMappingFlagExecutable, section, 3);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    CloseHandle(section);
+    CloseHandle(file);
+
+    for (i = 0; i < 4; i++)
+    {
+        HANDLE event = CreateEventA(NULL, FALSE, FALSE, NULL);
+        DuplicateHandle(GetCurrentProcess(), event, GetCurrentProcess(), &events[i], 0, FALSE, DUPLICATE_SAME_ACCESS);
+        hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, FIOV_BAR0, 0x8000 + i * 8, i,
+                FIOV_DOORBELL_FLAG_TRIGGER_SIZE_QWORD, event);
+        ok(hr == S_OK, "got hr %#lx\n", hr);
+        CloseHandle(event);
+    }
+    IVmFiovGuestMmioMappings_Release(mappings);
+    IVmFiovGuestMemoryFastNotification_Release(notification);
+    return device;
+}
+
+static void test_device_release(void)
+{
+    struct resources baseline, busy, now;
+    struct mmio_log log;
+    char path[MAX_PATH];
+    struct guest guest;
+    IUnknown *device;
+    HANDLE events[4];
+    unsigned int i;
+    HRESULT hr;
+
+    hr = guest_create(&guest, &guest_image_interp);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    if (FAILED(hr)) return;
+    mmio_log_init(&log);
+
+    /* One full cycle first, so that lazy setup (Wine's, and the worker
+     * thread KVM adds to the process at a VM's first run) is not counted. */
+    device = create_busy_device(&guest, &log, events, path);
+    guest_reset_ops(&guest);
+    guest_add_op(&guest, GUEST_OP_WRITE, 8, BAR0 + 0x8008, 1);
+    ok(guest_run(&guest) == S_OK, "guest run failed\n");
+    WaitForSingleObject(events[1], 5000);
+    IUnknown_Release(device);
+    for (i = 0; i < 4; i++) CloseHandle(events[i]);
+    DeleteFileA(path);
+
+    get_resources(&baseline);
+    device = create_busy_device(&guest, &log, events, path);
+    get_resources(&busy);
+    ok(busy.unix.fds == baseline.unix.fds + 4, "4 doorbells: %u fds, baseline %u\n", busy.unix.fds, baseline.unix.fds);
+    ok(busy.unix.shared_maps == baseline.unix.shared_maps + 4, "4 ranges: %u shared mappings, baseline %u\n",
+            busy.unix.shared_maps, baseline.unix.shared_maps);
+    ok(busy.unix.threads == baseline.unix.threads, "threads: %u, baseline %u\n", busy.unix.threads, baseline.unix.threads);
+    /* The test's own copies of the four events, and vmidl's. */
+    ok(busy.handles == baseline.handles + 8, "4 doorbells: %lu handles, baseline %lu\n", busy.handles, baseline.handles);
+
+    guest_reset_ops(&guest);
+    guest_add_op(&guest, GUEST_OP_WRITE, 8, BAR0 + 0x8008, 1);
+    guest_add_op(&guest, GUEST_OP_WRITE, 8, BAR0, 0x1234);
+    hr = guest_run(&guest);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    ok(WaitForSingleObject(events[1], 5000) == WAIT_OBJECT_0, "doorbell not delivered\n");
+
+    ok(!IUnknown_Release(device), "device still referenced\n");
+    for (i = 0; i < 4; i++) CloseHandle(events[i]);
+    get_resources(&now);
+    check_resources(&now, &baseline);
+
+    /* The guest lost both fast paths and the device: all of it is now
+     * unclaimed MMIO. */
+    guest_reset_ops(&guest);
+    guest_add_op(&guest, GUEST_OP_READ, 8, BAR0, 0);
+    hr = guest_run(&guest);
+    ok(hr == E_UNEXPECTED && guest.last_exit.ExitReason == VmidlRunVpExitReasonMemoryAccess
+            && guest.last_exit.Address == BAR0, "got hr %#lx, exit %u at %#I64x\n", hr,
+            guest.last_exit.ExitReason, guest.last_exit.Address);
+    guest_reset_ops(&guest);
+    guest_add_op(&guest, GUEST_OP_WRITE, 8, BAR0 + 0x8008, 1);
+    hr = guest_run(&guest);
+    ok(hr == E_UNEXPECTED && guest.last_exit.ExitReason == VmidlRunVpExitReasonMemoryAccess
+            && guest.last_exit.Address == BAR0 + 0x8008, "got hr %#lx, exit %u at %#I64x\n", hr,
+            guest.last_exit.ExitReason, guest.last_exit.Address);
+
+    guest_destroy(&guest);
+    mmio_log_cleanup(&log);
+    DeleteFileA(path);
+}
+
+static void test_partition_delete(void)
+{
+    struct resources baseline, now;
+    struct mmio_log log;
+    char path[MAX_PATH];
+    struct guest guest;
+    IUnknown *device;
+    HANDLE events[4];
+    unsigned int i;
+    HRESULT hr;
+
+    mmio_log_init(&log);
+    get_resources(&baseline);
+
+    hr = guest_create(&guest, &guest_image_interp);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    if (FAILED(hr)) return;
+    device = create_busy_device(&guest, &log, events, path);
+    get_resources(&now);
+    ok(now.unix.threads == baseline.unix.threads + 1, "partition threads: %u, baseline %u\n",
+            now.unix.threads, baseline.unix.threads);
+
+    /* The device object outlives the partition. */
+    guest_destroy(&guest);
+    for (i = 0; i < 4; i++) CloseHandle(events[i]);
+    get_resources(&now);
+    check_resources(&now, &baseline);
+    ok(!IUnknown_Release(device), "device still referenced\n");
+    get_resources(&now);
+    check_resources(&now, &baseline);
+
+    mmio_log_cleanup(&log);
+    DeleteFileA(path);
+}
+
+START_TEST(teardown)
+{
+    struct guest guest;
+    HRESULT hr;
+
+    if (!guest_load_host_api())
+    {
+        win_skip("vmidl partition host API not available\n");
+        return;
+    }
+    pNtQuerySystemInformation = (void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtQuerySystemInformation");
+    if (!(pVmidlTestGetResources = (void *)GetProcAddress(LoadLibraryA("vmidltest.dll"), "VmidlTestGetResources")))
+    {
+        win_skip("vmidltest.dll not available\n");
+        return;
+    }
+    hr = guest_create(&guest, &guest_image_interp);
+    if (guest_hr_is_no_kvm(hr))
+    {
+        skip("KVM is not usable here (hr %#lx)\n", hr);
+        return;
+    }
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    guest_destroy(&guest);
+
+    test_device_release();
+    test_partition_delete();
+}

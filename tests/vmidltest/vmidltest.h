@@ -1,0 +1,20 @@
+/*
+ * vmidltest.dll: test support only, never installed.  Lets Windows test
+ * programs count what the unix side of their own process holds, which
+ * /proc/self cannot tell them directly (Wine opens files in wineserver).
+ */
+
+#ifndef __VMIDLTEST_H
+#define __VMIDLTEST_H
+
+struct vmidltest_resources
+{
+    UINT32 fds;             /* entries of /proc/self/fd */
+    UINT32 maps;            /* lines of /proc/self/maps */
+    UINT32 shared_maps;     /* of which MAP_SHARED */
+    UINT32 threads;         /* entries of /proc/self/task */
+};
+
+/* NTSTATUS WINAPI VmidlTestGetResources(struct vmidltest_resources *) */
+
+#endif /* __VMIDLTEST_H */
