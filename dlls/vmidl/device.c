@@ -55,14 +55,14 @@ ULONG WINAPI device_Release(IVmFiovGuestMmioMappings *iface)
 
     if (!refcount)
     {
+        struct device_params params = {.device = device->unix_device};
+
         AcquireSRWLockExclusive(&partition->lock);
-        if (!partition->deleted)
-        {
-            struct device_params params = {.vm = partition->vm, .device = device->unix_device};
-            VMIDL_CALL(device_remove, &params);
-        }
         list_remove(&device->entry);
         ReleaseSRWLockExclusive(&partition->lock);
+        /* Shared only: removing many doorbells takes a while, and the
+         * vCPUs keep routing MMIO meanwhile. */
+        partition_unix_call(partition, unix_device_remove, &params.vm);
         partition_release(partition);
         free(device);
     }
@@ -87,21 +87,6 @@ BOOL device_addref_if_alive(struct device *device)
 BOOL device_bar_is_valid(const struct device *device, FIOV_BAR_SELECTOR bar)
 {
     return bar < VMIDL_BAR_COUNT && device->desc.BarSize[bar];
-}
-
-/* Holds the partition shared around a unix call, or fails if it is gone. */
-HRESULT device_lock_vm(struct device *device)
-{
-    AcquireSRWLockShared(&device->partition->lock);
-    if (!device->partition->deleted) return S_OK;
-    ReleaseSRWLockShared(&device->partition->lock);
-    WARN("device %p: its partition was deleted\n", device);
-    return HRESULT_FROM_WIN32(ERROR_DEVICE_REMOVED);
-}
-
-void device_unlock_vm(struct device *device)
-{
-    ReleaseSRWLockShared(&device->partition->lock);
 }
 
 HRESULT device_create(struct vmidl_partition *partition, const VMIDL_FLEXIO_DEVICE_DESC *desc, IUnknown **out)

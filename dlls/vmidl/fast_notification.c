@@ -121,13 +121,7 @@ static HRESULT WINAPI fast_notification_RegisterDoorbell(IVmFiovGuestMemoryFastN
     if (FAILED(hr = duplicate_event(event, &dup))) return hr;
     params.event = (ULONG_PTR)dup;
 
-    if (SUCCEEDED(hr = device_lock_vm(device)))
-    {
-        params.vm = device->partition->vm;
-        hr = hresult_from_status(VMIDL_CALL(doorbell_register, &params));
-        device_unlock_vm(device);
-    }
-    if (FAILED(hr)) CloseHandle(dup);
+    if (FAILED(hr = partition_unix_call(device->partition, unix_doorbell_register, &params.vm))) CloseHandle(dup);
     return hr;
 }
 
@@ -136,7 +130,6 @@ static HRESULT WINAPI fast_notification_UnregisterDoorbell(IVmFiovGuestMemoryFas
 {
     struct device *device = impl_from_IVmFiovGuestMemoryFastNotification(iface);
     struct doorbell_params params;
-    HRESULT hr;
 
     TRACE("device %p, bar %u, offset %#I64x, value %#I64x, flags %#I64x\n", device, bar, offset, value, flags);
 
@@ -145,11 +138,7 @@ static HRESULT WINAPI fast_notification_UnregisterDoorbell(IVmFiovGuestMemoryFas
         WARN("invalid arguments\n");
         return E_INVALIDARG;
     }
-    if (FAILED(hr = device_lock_vm(device))) return hr;
-    params.vm = device->partition->vm;
-    hr = hresult_from_status(VMIDL_CALL(doorbell_unregister, &params));
-    device_unlock_vm(device);
-    return hr;
+    return partition_unix_call(device->partition, unix_doorbell_unregister, &params.vm);
 }
 
 const IVmFiovGuestMemoryFastNotificationVtbl device_fast_notification_vtbl =

@@ -52,7 +52,6 @@ static HRESULT WINAPI mmio_mappings_CreateSectionBackedMmioRange(IVmFiovGuestMmi
 {
     struct device *device = impl_from_IVmFiovGuestMmioMappings(iface);
     struct range_create_params params;
-    HRESULT hr;
 
     TRACE("device %p, bar %u, bar_offset_pages %#I64x, page_count %#I64x, flags %#x, section %p, "
             "section_offset_pages %#I64x\n", device, bar, bar_offset_pages, page_count, flags, section,
@@ -73,11 +72,7 @@ static HRESULT WINAPI mmio_mappings_CreateSectionBackedMmioRange(IVmFiovGuestMmi
     params.section = (ULONG_PTR)section;
     params.section_offset = section_offset_pages * FIOV_PAGE_SIZE;
 
-    if (FAILED(hr = device_lock_vm(device))) return hr;
-    params.vm = device->partition->vm;
-    hr = hresult_from_status(VMIDL_CALL(range_create, &params));
-    device_unlock_vm(device);
-    return hr;
+    return partition_unix_call(device->partition, unix_range_create, &params.vm);
 }
 
 static HRESULT WINAPI mmio_mappings_DestroySectionBackedMmioRange(IVmFiovGuestMmioMappings *iface,
@@ -85,7 +80,6 @@ static HRESULT WINAPI mmio_mappings_DestroySectionBackedMmioRange(IVmFiovGuestMm
 {
     struct device *device = impl_from_IVmFiovGuestMmioMappings(iface);
     struct range_destroy_params params;
-    HRESULT hr;
 
     TRACE("device %p, bar %u, bar_offset_pages %#I64x\n", device, bar, bar_offset_pages);
 
@@ -99,11 +93,7 @@ static HRESULT WINAPI mmio_mappings_DestroySectionBackedMmioRange(IVmFiovGuestMm
     params.bar = bar;
     params.bar_offset = bar_offset_pages * FIOV_PAGE_SIZE;
 
-    if (FAILED(hr = device_lock_vm(device))) return hr;
-    params.vm = device->partition->vm;
-    hr = hresult_from_status(VMIDL_CALL(range_destroy, &params));
-    device_unlock_vm(device);
-    return hr;
+    return partition_unix_call(device->partition, unix_range_destroy, &params.vm);
 }
 
 const IVmFiovGuestMmioMappingsVtbl device_mmio_mappings_vtbl =

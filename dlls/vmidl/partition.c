@@ -42,14 +42,26 @@ struct device *partition_find_device(struct vmidl_partition *partition, const GU
     return NULL;
 }
 
-/* Returns the partition locked shared, or fails if it was deleted. */
-static HRESULT partition_lock(struct vmidl_partition *partition)
+/* Runs a unix call on the partition's VM, holding the partition shared so
+ * that it cannot be deleted meanwhile.  params_vm points to the params,
+ * which start with the vm handle. */
+HRESULT partition_unix_call(struct vmidl_partition *partition, enum vmidl_funcs code, UINT64 *params_vm)
 {
+    HRESULT hr;
+
     AcquireSRWLockShared(&partition->lock);
-    if (!partition->deleted) return S_OK;
+    if (partition->deleted)
+    {
+        WARN("partition %p was deleted\n", partition);
+        hr = HRESULT_FROM_WIN32(ERROR_DEVICE_REMOVED);
+    }
+    else
+    {
+        *params_vm = partition->vm;
+        hr = hresult_from_status(__wine_unix_call_dispatcher(__wine_unixlib_handle, code, params_vm));
+    }
     ReleaseSRWLockShared(&partition->lock);
-    WARN("partition %p was deleted\n", partition);
-    return HRESULT_FROM_WIN32(ERROR_DEVICE_REMOVED);
+    return hr;
 }
 
 HRESULT WINAPI VmidlCreatePartition(REFGUID runtime_id, UINT32 vp_count, VMIDL_PARTITION_HANDLE *out)
@@ -140,8 +152,6 @@ HRESULT WINAPI VmidlMapGpaRange(VMIDL_PARTITION_HANDLE partition, void *host, UI
         .size = size,
         .writable = !!(flags & VMIDL_MAP_GPA_RANGE_FLAG_WRITE),
     };
-    HRESULT hr;
-
     TRACE("partition %p, host %p, gpa %#I64x, size %#I64x, flags %#x\n", partition, host, gpa, size, flags);
 
     if (!partition || !host || ((ULONG_PTR)host & PAGE_MASK_4K) || (gpa & PAGE_MASK_4K)
@@ -149,26 +159,16 @@ HRESULT WINAPI VmidlMapGpaRange(VMIDL_PARTITION_HANDLE partition, void *host, UI
             || !(flags & VMIDL_MAP_GPA_RANGE_FLAG_READ)
             || (flags & ~(VMIDL_MAP_GPA_RANGE_FLAG_READ | VMIDL_MAP_GPA_RANGE_FLAG_WRITE)))
         return E_INVALIDARG;
-
-    if (FAILED(hr = partition_lock(partition))) return hr;
-    params.vm = partition->vm;
-    hr = hresult_from_status(VMIDL_CALL(vm_map_ram, &params));
-    ReleaseSRWLockShared(&partition->lock);
-    return hr;
+    return partition_unix_call(partition, unix_vm_map_ram, &params.vm);
 }
 
 static HRESULT vp_registers_call(VMIDL_PARTITION_HANDLE partition, UINT32 vp_index,
         const VMIDL_VP_REGISTERS *registers, BOOL set)
 {
     struct vp_registers_params params = {.vp_index = vp_index, .registers = (ULONG_PTR)registers};
-    HRESULT hr;
 
     if (!partition || !registers || vp_index >= partition->vp_count) return E_INVALIDARG;
-    if (FAILED(hr = partition_lock(partition))) return hr;
-    params.vm = partition->vm;
-    hr = hresult_from_status(set ? VMIDL_CALL(vp_set_registers, &params) : VMIDL_CALL(vp_get_registers, &params));
-    ReleaseSRWLockShared(&partition->lock);
-    return hr;
+    return partition_unix_call(partition, set ? unix_vp_set_registers : unix_vp_get_registers, &params.vm);
 }
 
 HRESULT WINAPI VmidlSetVirtualProcessorRegisters(VMIDL_PARTITION_HANDLE partition, UINT32 vp_index,
@@ -222,7 +222,12 @@ HRESULT WINAPI VmidlRunVirtualProcessor(VMIDL_PARTITION_HANDLE partition, UINT32
     TRACE("partition %p, vp_index %u, exit %p\n", partition, vp_index, exit);
 
     if (!partition || !exit || vp_index >= partition->vp_count) return E_INVALIDARG;
-    if (FAILED(hr = partition_lock(partition))) return hr;
+    AcquireSRWLockShared(&partition->lock);
+    if (partition->deleted)
+    {
+        ReleaseSRWLockShared(&partition->lock);
+        return HRESULT_FROM_WIN32(ERROR_DEVICE_REMOVED);
+    }
     params.vm = partition->vm;
     InterlockedIncrement(&partition->running_vps);
     ReleaseSRWLockShared(&partition->lock);

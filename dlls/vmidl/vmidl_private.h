@@ -27,6 +27,14 @@ extern NTSTATUS WINAPI __wine_init_unix_call(void);
 
 #define VMIDL_CALL(func, params) __wine_unix_call_dispatcher(__wine_unixlib_handle, unix_ ## func, params)
 
+/* Every params struct of a call on a VM starts with "UINT64 vm". */
+C_ASSERT(FIELD_OFFSET(struct range_create_params, vm) == 0);
+C_ASSERT(FIELD_OFFSET(struct range_destroy_params, vm) == 0);
+C_ASSERT(FIELD_OFFSET(struct doorbell_params, vm) == 0);
+C_ASSERT(FIELD_OFFSET(struct vm_map_ram_params, vm) == 0);
+C_ASSERT(FIELD_OFFSET(struct vp_registers_params, vm) == 0);
+C_ASSERT(FIELD_OFFSET(struct vp_run_params, vm) == 0);
+
 extern HRESULT hresult_from_status(NTSTATUS status);
 
 struct vmidl_partition
@@ -56,13 +64,12 @@ struct device
 };
 
 extern void partition_release(struct vmidl_partition *partition);
+extern HRESULT partition_unix_call(struct vmidl_partition *partition, enum vmidl_funcs code, UINT64 *params_vm);
 extern struct device *partition_find_device(struct vmidl_partition *partition, const GUID *instance_id);
 
 extern HRESULT device_create(struct vmidl_partition *partition, const VMIDL_FLEXIO_DEVICE_DESC *desc, IUnknown **out);
 extern BOOL device_addref_if_alive(struct device *device);
 extern BOOL device_bar_is_valid(const struct device *device, FIOV_BAR_SELECTOR bar);
-extern HRESULT device_lock_vm(struct device *device);
-extern void device_unlock_vm(struct device *device);
 
 extern HRESULT WINAPI device_QueryInterface(IVmFiovGuestMmioMappings *iface, REFIID riid, void **out);
 extern ULONG WINAPI device_AddRef(IVmFiovGuestMmioMappings *iface);
