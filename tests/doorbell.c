@@ -7,9 +7,8 @@
 #define COBJMACROS
 #include "wine/test.h"
 #include "objbase.h"
-#include "initguid.h"
 #include "vmfiov.h"
-#include "guest.h"
+#include "vmidl_test.h"
 
 #define PAGE 0x1000
 #define BAR0 GUEST_BAR_BASE
@@ -351,12 +350,7 @@ static void test_doorbell_cap(void)
     hr = guest_create(&cap_guest, &guest_image_interp);
     ok(hr == S_OK, "got hr %#lx\n", hr);
     if (FAILED(hr)) return;
-    memset(&desc, 0, sizeof(desc));
-    desc.InstanceId = other;
-    desc.BarSize[FIOV_BAR0] = 0x10000;
-    desc.BarAddress[FIOV_BAR0] = BAR0;
-    desc.MmioCallback = mmio_log_callback;
-    desc.MmioCallbackContext = &mmio;
+    guest_device_desc(&desc, &other, &mmio, BAR0);
     hr = pVmidlAddFlexIoDevice(cap_guest.partition, &desc, &device);
     ok(hr == S_OK, "got hr %#lx\n", hr);
     hr = IUnknown_QueryInterface(device, &IID_IVmFiovGuestMemoryFastNotification, (void **)&many);
@@ -384,45 +378,19 @@ static void test_doorbell_cap(void)
 
 START_TEST(doorbell)
 {
-    IVmVirtualDeviceAccess *access;
     VMIDL_FLEXIO_DEVICE_DESC desc;
-    IUnknown *device, *unk;
+    IUnknown *device;
     HRESULT hr;
 
-    if (!guest_load_host_api())
-    {
-        win_skip("vmidl partition host API not available\n");
-        return;
-    }
-    hr = guest_create(&guest, &guest_image_interp);
-    if (guest_hr_is_no_kvm(hr))
-    {
-        skip("KVM is not usable here (hr %#lx)\n", hr);
-        return;
-    }
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    if (FAILED(hr)) return;
+    if (!init_guest_test(&guest)) return;
 
     mmio_log_init(&mmio);
-    memset(&desc, 0, sizeof(desc));
-    desc.InstanceId = instance;
-    desc.BarSize[FIOV_BAR0] = 0x10000;
-    desc.BarAddress[FIOV_BAR0] = BAR0;
-    desc.BarSize[FIOV_BAR2] = PAGE;
-    desc.BarAddress[FIOV_BAR2] = BAR2;
-    desc.MmioCallback = mmio_log_callback;
-    desc.MmioCallbackContext = &mmio;
+    guest_device_desc(&desc, &instance, &mmio, BAR0);
     hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
     ok(hr == S_OK, "got hr %#lx\n", hr);
-
-    hr = pVmidlGetVirtualDeviceAccess(guest.partition, &access);
+    hr = guest_get_device_interface(guest.partition, &instance, &IID_IVmFiovGuestMemoryFastNotification,
+            (void **)&notification);
     ok(hr == S_OK, "got hr %#lx\n", hr);
-    hr = IVmVirtualDeviceAccess_GetDevice(access, &FLEXIO_DEVICE_ID, &instance, &unk);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    hr = IUnknown_QueryInterface(unk, &IID_IVmFiovGuestMemoryFastNotification, (void **)&notification);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    IUnknown_Release(unk);
-    IVmVirtualDeviceAccess_Release(access);
 
     sentinel = CreateEventA(NULL, FALSE, FALSE, NULL);
     register_doorbell(FIOV_BAR2, SENTINEL_OFFSET, 0, SIZE_DWORD | ANY_VALUE, sentinel);

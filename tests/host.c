@@ -7,25 +7,12 @@
 #define COBJMACROS
 #include "wine/test.h"
 #include "objbase.h"
-#include "initguid.h"
 #include "vmfiov.h"
-#include "guest.h"
+#include "vmidl_test.h"
 
 static const GUID runtime_id = {0x11111111, 0x2222, 0x3333, {0x44, 0x44, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55}};
 static const GUID instance1 = {0x1, 0x2, 0x3, {0xde, 0xad, 0xbe, 0xef, 0x00, 0x00, 0x00, 0x01}};
 static const GUID instance2 = {0x1, 0x2, 0x3, {0xde, 0xad, 0xbe, 0xef, 0x00, 0x00, 0x00, 0x02}};
-
-static void init_desc(VMIDL_FLEXIO_DEVICE_DESC *desc, const GUID *instance, struct mmio_log *log, UINT64 base)
-{
-    memset(desc, 0, sizeof(*desc));
-    desc->InstanceId = *instance;
-    desc->BarSize[FIOV_BAR0] = 0x10000;
-    desc->BarAddress[FIOV_BAR0] = base;
-    desc->BarSize[FIOV_BAR2] = 0x1000;
-    desc->BarAddress[FIOV_BAR2] = base + 0x100000;
-    desc->MmioCallback = mmio_log_callback;
-    desc->MmioCallbackContext = log;
-}
 
 static void test_partition_arguments(void)
 {
@@ -160,31 +147,31 @@ static void test_device_mmio(void)
     if (FAILED(hr)) return;
     mmio_log_init(&log);
 
-    init_desc(&desc, &instance1, &log, GUEST_BAR_BASE);
+    guest_device_desc(&desc, &instance1, &log, GUEST_BAR_BASE);
     desc.MmioCallback = NULL;
     hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
     ok(hr == E_INVALIDARG, "no callback: got hr %#lx\n", hr);
-    init_desc(&desc, &instance1, &log, GUEST_BAR_BASE + 0x800);
+    guest_device_desc(&desc, &instance1, &log, GUEST_BAR_BASE + 0x800);
     hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
     ok(hr == E_INVALIDARG, "misaligned BAR: got hr %#lx\n", hr);
-    init_desc(&desc, &instance1, &log, GUEST_BAR_BASE);
+    guest_device_desc(&desc, &instance1, &log, GUEST_BAR_BASE);
     desc.BarSize[FIOV_BAR1] = 0x1800;
     hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
     ok(hr == E_INVALIDARG, "BAR size not in pages: got hr %#lx\n", hr);
-    init_desc(&desc, &instance1, &log, 0x100000);
+    guest_device_desc(&desc, &instance1, &log, 0x100000);
     hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
     ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "BAR over RAM: got hr %#lx\n", hr);
     hr = pVmidlAddFlexIoDevice(guest.partition, NULL, &device);
     ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
 
-    init_desc(&desc, &instance1, &log, GUEST_BAR_BASE);
+    guest_device_desc(&desc, &instance1, &log, GUEST_BAR_BASE);
     hr = pVmidlAddFlexIoDevice(guest.partition, &desc, NULL);
     ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
     hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
     ok(hr == S_OK, "got hr %#lx\n", hr);
     hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device2);
     ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "same instance: got hr %#lx\n", hr);
-    init_desc(&desc2, &instance2, &log, GUEST_BAR_BASE + 0x8000);
+    guest_device_desc(&desc2, &instance2, &log, GUEST_BAR_BASE + 0x8000);
     hr = pVmidlAddFlexIoDevice(guest.partition, &desc2, &device2);
     ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "overlapping BARs: got hr %#lx\n", hr);
 
@@ -262,7 +249,7 @@ static void test_delete_with_devices(void)
     ok(hr == S_OK, "got hr %#lx\n", hr);
     if (FAILED(hr)) return;
     mmio_log_init(&log);
-    init_desc(&desc, &instance1, &log, GUEST_BAR_BASE);
+    guest_device_desc(&desc, &instance1, &log, GUEST_BAR_BASE);
     hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
     ok(hr == S_OK, "got hr %#lx\n", hr);
     hr = pVmidlGetVirtualDeviceAccess(guest.partition, &access);
@@ -288,22 +275,10 @@ static void test_delete_with_devices(void)
 
 START_TEST(host)
 {
-    VMIDL_PARTITION_HANDLE partition;
-    HRESULT hr;
+    struct guest guest;
 
-    if (!guest_load_host_api())
-    {
-        win_skip("vmidl partition host API not available\n");
-        return;
-    }
-    hr = pVmidlCreatePartition(&runtime_id, 1, &partition);
-    if (guest_hr_is_no_kvm(hr))
-    {
-        skip("KVM is not usable here (hr %#lx)\n", hr);
-        return;
-    }
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    pVmidlDeletePartition(partition);
+    if (!init_guest_test(&guest)) return;
+    guest_destroy(&guest);
 
     test_partition_arguments();
     test_run_guest();

@@ -9,9 +9,8 @@
 #include <stddef.h>
 #include "wine/test.h"
 #include "objbase.h"
-#include "initguid.h"
 #include "vmfiov.h"
-#include "guest.h"
+#include "vmidl_test.h"
 
 static const GUID instance = {0xabcdef01, 0x2345, 0x6789, {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef}};
 
@@ -221,27 +220,10 @@ START_TEST(iface)
 
     test_abi();
 
-    if (!guest_load_host_api())
-    {
-        win_skip("vmidl partition host API not available\n");
-        return;
-    }
-    hr = guest_create(&guest, &guest_image_interp);
-    if (guest_hr_is_no_kvm(hr))
-    {
-        skip("KVM is not usable here (hr %#lx)\n", hr);
-        return;
-    }
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    if (FAILED(hr)) return;
+    if (!init_guest_test(&guest)) return;
 
     mmio_log_init(&log);
-    memset(&desc, 0, sizeof(desc));
-    desc.InstanceId = instance;
-    desc.BarSize[FIOV_BAR0] = 0x10000;
-    desc.BarAddress[FIOV_BAR0] = GUEST_BAR_BASE;
-    desc.MmioCallback = mmio_log_callback;
-    desc.MmioCallbackContext = &log;
+    guest_device_desc(&desc, &instance, &log, GUEST_BAR_BASE);
     hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
     ok(hr == S_OK, "got hr %#lx\n", hr);
 

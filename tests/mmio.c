@@ -7,12 +7,10 @@
 #define COBJMACROS
 #include "wine/test.h"
 #include "objbase.h"
-#include "initguid.h"
 #include "vmfiov.h"
-#include "guest.h"
+#include "vmidl_test.h"
 
 #define PAGE 0x1000
-#define BAR0_SIZE 0x10000
 #define BAR0 GUEST_BAR_BASE
 #define BAR2 (GUEST_BAR_BASE + 0x100000)
 
@@ -444,46 +442,18 @@ static void test_bar_move(void)
 
 START_TEST(mmio)
 {
-    IVmVirtualDeviceAccess *access;
     VMIDL_FLEXIO_DEVICE_DESC desc;
-    IUnknown *device, *unk;
+    IUnknown *device;
     HRESULT hr;
 
-    if (!guest_load_host_api())
-    {
-        win_skip("vmidl partition host API not available\n");
-        return;
-    }
-    hr = guest_create(&guest, &guest_image_interp);
-    if (guest_hr_is_no_kvm(hr))
-    {
-        skip("KVM is not usable here (hr %#lx)\n", hr);
-        return;
-    }
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    if (FAILED(hr)) return;
+    if (!init_guest_test(&guest)) return;
 
     mmio_log_init(&mmio);
-    memset(&desc, 0, sizeof(desc));
-    desc.InstanceId = instance;
-    desc.BarSize[FIOV_BAR0] = BAR0_SIZE;
-    desc.BarAddress[FIOV_BAR0] = BAR0;
-    desc.BarSize[FIOV_BAR2] = PAGE;
-    desc.BarAddress[FIOV_BAR2] = BAR2;
-    desc.MmioCallback = mmio_log_callback;
-    desc.MmioCallbackContext = &mmio;
+    guest_device_desc(&desc, &instance, &mmio, BAR0);
     hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
     ok(hr == S_OK, "got hr %#lx\n", hr);
-
-    /* The way an emulation driver gets there. */
-    hr = pVmidlGetVirtualDeviceAccess(guest.partition, &access);
+    hr = guest_get_device_interface(guest.partition, &instance, &IID_IVmFiovGuestMmioMappings, (void **)&mappings);
     ok(hr == S_OK, "got hr %#lx\n", hr);
-    hr = IVmVirtualDeviceAccess_GetDevice(access, &FLEXIO_DEVICE_ID, &instance, &unk);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    hr = IUnknown_QueryInterface(unk, &IID_IVmFiovGuestMmioMappings, (void **)&mappings);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    IUnknown_Release(unk);
-    IVmVirtualDeviceAccess_Release(access);
 
     test_pagefile_section();
     test_file_section();

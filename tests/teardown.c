@@ -12,9 +12,8 @@
 #include "wine/test.h"
 #include "winternl.h"
 #include "objbase.h"
-#include "initguid.h"
 #include "vmfiov.h"
-#include "guest.h"
+#include "vmidl_test.h"
 #include "vmidltest/vmidltest.h"
 
 #define PAGE 0x1000
@@ -88,12 +87,7 @@ static IUnknown *create_busy_device(struct guest *guest, struct mmio_log *log, H
     DWORD written;
     HRESULT hr;
 
-    memset(&desc, 0, sizeof(desc));
-    desc.InstanceId = instance;
-    desc.BarSize[FIOV_BAR0] = 0x10000;
-    desc.BarAddress[FIOV_BAR0] = BAR0;
-    desc.MmioCallback = mmio_log_callback;
-    desc.MmioCallbackContext = log;
+    guest_device_desc(&desc, &instance, log, BAR0);
     hr = pVmidlAddFlexIoDevice(guest->partition, &desc, &device);
     ok(hr == S_OK, "got hr %#lx\n", hr);
     if (FAILED(hr)) return NULL;
@@ -240,26 +234,14 @@ static void test_partition_delete(void)
 START_TEST(teardown)
 {
     struct guest guest;
-    HRESULT hr;
 
-    if (!guest_load_host_api())
-    {
-        win_skip("vmidl partition host API not available\n");
-        return;
-    }
     pNtQuerySystemInformation = (void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtQuerySystemInformation");
     if (!(pVmidlTestGetResources = (void *)GetProcAddress(LoadLibraryA("vmidltest.dll"), "VmidlTestGetResources")))
     {
         win_skip("vmidltest.dll not available\n");
         return;
     }
-    hr = guest_create(&guest, &guest_image_interp);
-    if (guest_hr_is_no_kvm(hr))
-    {
-        skip("KVM is not usable here (hr %#lx)\n", hr);
-        return;
-    }
-    ok(hr == S_OK, "got hr %#lx\n", hr);
+    if (!init_guest_test(&guest)) return;
     guest_destroy(&guest);
 
     test_device_release();

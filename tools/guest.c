@@ -3,7 +3,12 @@
  */
 
 #include <string.h>
+#include <stdarg.h>
 
+#include <windef.h>
+#include <winbase.h>
+#include <objbase.h>
+#include <initguid.h>   /* the one place that defines vmfiov.h's GUIDs */
 #include "guest.h"
 
 HRESULT (WINAPI *pVmidlCreatePartition)(REFGUID, UINT32, VMIDL_PARTITION_HANDLE *);
@@ -168,6 +173,35 @@ HRESULT guest_run(struct guest *guest)
             && exit->Data == guest->op_count)
         return S_OK;
     return E_UNEXPECTED;
+}
+
+void guest_device_desc(VMIDL_FLEXIO_DEVICE_DESC *desc, const GUID *instance, struct mmio_log *log, UINT64 base)
+{
+    memset(desc, 0, sizeof(*desc));
+    desc->InstanceId = *instance;
+    desc->BarSize[FIOV_BAR0] = 0x10000;
+    desc->BarAddress[FIOV_BAR0] = base;
+    desc->BarSize[FIOV_BAR2] = 0x1000;
+    desc->BarAddress[FIOV_BAR2] = base + 0x100000;
+    desc->MmioCallback = mmio_log_callback;
+    desc->MmioCallbackContext = log;
+}
+
+HRESULT guest_get_device_interface(VMIDL_PARTITION_HANDLE partition, const GUID *instance, REFIID iid, void **out)
+{
+    IVmVirtualDeviceAccess *access;
+    IUnknown *device;
+    HRESULT hr;
+
+    *out = NULL;
+    if (FAILED(hr = pVmidlGetVirtualDeviceAccess(partition, &access))) return hr;
+    if (SUCCEEDED(hr = access->lpVtbl->GetDevice(access, &FLEXIO_DEVICE_ID, instance, &device)))
+    {
+        hr = device->lpVtbl->QueryInterface(device, iid, out);
+        device->lpVtbl->Release(device);
+    }
+    access->lpVtbl->Release(access);
+    return hr;
 }
 
 UINT64 guest_mmio_read_value(FIOV_BAR_SELECTOR bar, UINT64 offset, UINT32 size)

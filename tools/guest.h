@@ -100,6 +100,16 @@ extern HRESULT guest_resume(struct guest *guest, VMIDL_RUN_VP_EXIT_CONTEXT *exit
  * GUEST_PORT_DONE; any other exit is an error (E_UNEXPECTED). */
 extern HRESULT guest_run(struct guest *guest);
 
+/* A device with BAR0 (64 KiB at base) and BAR2 (one page at base + 1 MiB)
+ * whose intercepted MMIO goes to the log. */
+struct mmio_log;
+extern void guest_device_desc(VMIDL_FLEXIO_DEVICE_DESC *desc, const GUID *instance, struct mmio_log *log,
+        UINT64 base);
+/* The emulation driver's way to its device: IVmVirtualDeviceAccess::GetDevice,
+ * then QueryInterface. */
+extern HRESULT guest_get_device_interface(VMIDL_PARTITION_HANDLE partition, const GUID *instance,
+        REFIID iid, void **out);
+
 /* A device emulator that logs every intercepted access and answers reads
  * with guest_mmio_read_value(). */
 struct mmio_access

@@ -35,23 +35,24 @@ int dispatch_init(struct dispatch_table *table)
     int err;
 
     memset(table, 0, sizeof(*table));
+    if ((table->epoll_fd = epoll_create1(EPOLL_CLOEXEC)) < 0) return -errno;
+    if ((table->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+    {
+        err = -errno;
+        goto err_close_epoll;
+    }
+    if (epoll_ctl(table->epoll_fd, EPOLL_CTL_ADD, table->stop_fd, &event) < 0)
+    {
+        err = -errno;
+        goto err_close_stop;
+    }
     pthread_mutex_init(&table->lock, NULL);
-    if ((table->epoll_fd = epoll_create1(EPOLL_CLOEXEC)) < 0) goto err;
-    if ((table->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) goto err_close_epoll;
-    if (epoll_ctl(table->epoll_fd, EPOLL_CTL_ADD, table->stop_fd, &event) < 0) goto err_close_stop;
     return 0;
 
 err_close_stop:
-    err = -errno;
     close(table->stop_fd);
-    errno = -err;
 err_close_epoll:
-    err = -errno;
     close(table->epoll_fd);
-    errno = -err;
-err:
-    err = -errno;
-    pthread_mutex_destroy(&table->lock);
     return err;
 }
 

@@ -22,7 +22,6 @@
 #include "windef.h"
 #include "winbase.h"
 #include "objbase.h"
-#include "initguid.h"
 #include "vmfiov.h"
 #include "guest.h"
 #include "demo/ring.h"
