@@ -122,7 +122,8 @@ HRESULT WINAPI VmidlCreatePartition(REFGUID RuntimeId, UINT32 ProcessorCount,
 
 /* Tears the partition down: every device loses its ranges and doorbells
  * (device objects still held answer ERROR_DEVICE_REMOVED), every virtual
- * processor and the KVM VM are closed.  No virtual processor may be running. */
+ * processor and the KVM VM are closed.  ERROR_BUSY while a virtual processor
+ * runs.  The handle is invalid afterwards. */
 HRESULT WINAPI VmidlDeletePartition(VMIDL_PARTITION_HANDLE Partition);
 
 /* Backs [GuestAddress, GuestAddress + Size) with the caller's memory at
@@ -151,7 +152,11 @@ HRESULT WINAPI VmidlAddFlexIoDevice(VMIDL_PARTITION_HANDLE Partition,
         const VMIDL_FLEXIO_DEVICE_DESC *Desc, IUnknown **Device);
 
 /* Moves a BAR to a new guest physical address (as when the guest reprograms
- * it): every range and doorbell registered on it moves along. */
+ * it): every range and doorbell registered on it moves along.  Errors:
+ * E_INVALIDARG for a misaligned address or a BAR the device lacks,
+ * ERROR_NOT_FOUND for an unknown instance, ERROR_ALREADY_EXISTS when the new
+ * place overlaps RAM or another device's BAR.  Removing the BAR's
+ * ioeventfds costs a kernel grace period each (~8 ms here). */
 HRESULT WINAPI VmidlSetBarAddress(VMIDL_PARTITION_HANDLE Partition, REFGUID InstanceId,
         FIOV_BAR_SELECTOR Bar, UINT64 GuestAddress);
 
