@@ -14,7 +14,6 @@ struct list
 };
 
 static inline void list_init(struct list *l) { l->next = l->prev = l; }
-static inline int list_empty(const struct list *l) { return l->next == l; }
 static inline void list_add_tail(struct list *head, struct list *e)
 {
     e->next = head; e->prev = head->prev; head->prev->next = e; head->prev = e;

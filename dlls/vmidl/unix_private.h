@@ -15,8 +15,6 @@
 #include "unixlib.h"
 #include "list.h"
 
-#define PAGE_SIZE_4K 4096ull
-
 /* Live doorbells per device.  KVM has no practical ioeventfd limit here, but
  * each registration slows the next one and each removal costs a kernel grace
  * period (~8 ms), so an unbounded count would let one driver stall teardown. */
