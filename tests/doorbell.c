@@ -334,6 +334,44 @@ static void test_bar_move(void)
     CloseHandle(event);
 }
 
+static DWORD WINAPI guest_thread(void *arg)
+{
+    return guest_run(&guest);
+}
+
+/* Unregister while the guest rings as fast as it can: every write is either
+ * consumed by the doorbell or reaches the emulator, and once Unregister has
+ * returned the event stays clear. */
+static void test_unregister_while_ringing(void)
+{
+    HANDLE event = CreateEventA(NULL, TRUE, FALSE, NULL), thread;
+    const unsigned int writes = 3000;
+    unsigned int i, intercepted;
+    DWORD ret, exit_code;
+
+    register_doorbell(FIOV_BAR0, 0x700, 0, SIZE_QWORD | ANY_VALUE, event);
+    mmio_log_reset(&mmio);
+    guest_reset_ops(&guest);
+    for (i = 0; i < writes; i++) guest_add_op(&guest, GUEST_OP_WRITE, 8, BAR0 + 0x700, i);
+    thread = CreateThread(NULL, 0, guest_thread, NULL, 0, NULL);
+
+    ret = WaitForSingleObject(event, 5000);
+    ok(ret == WAIT_OBJECT_0, "doorbell never rang: %#lx\n", ret);
+    unregister_doorbell(FIOV_BAR0, 0x700, 0, SIZE_QWORD | ANY_VALUE);
+    ResetEvent(event);
+
+    ret = WaitForSingleObject(thread, 60000);
+    ok(ret == WAIT_OBJECT_0, "guest did not finish: %#lx\n", ret);
+    GetExitCodeThread(thread, &exit_code);
+    ok(exit_code == S_OK, "guest run failed, hr %#lx\n", exit_code);
+    CloseHandle(thread);
+    intercepted = mmio.count;
+    ok(intercepted > 0 && intercepted < writes, "%u of %u writes reached the emulator\n", intercepted, writes);
+    ok(!event_was_set(event), "event set after Unregister returned\n");
+    if (winetest_debug > 1) trace("%u of %u writes rang the doorbell\n", writes - intercepted, writes);
+    CloseHandle(event);
+}
+
 /* A device may hold 1024 doorbells; the next one fails cleanly and the
  * device works on.  Deleting the partition drops them all at once. */
 static void test_doorbell_cap(void)
@@ -400,6 +438,7 @@ START_TEST(doorbell)
     test_shared_address();
     test_bad_input();
     test_bar_move();
+    test_unregister_while_ringing();
     test_doorbell_cap();
 
     unregister_doorbell(FIOV_BAR2, SENTINEL_OFFSET, 0, SIZE_DWORD | ANY_VALUE);
