@@ -385,9 +385,7 @@ static void test_doorbell_cap(void)
     unsigned int i;
     HRESULT hr;
 
-    hr = guest_create(&cap_guest, &guest_image_interp);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    if (FAILED(hr)) return;
+    if (!create_guest(&cap_guest)) return;
     guest_device_desc(&desc, &other, &mmio, BAR0);
     hr = pVmidlAddFlexIoDevice(cap_guest.partition, &desc, &device);
     ok(hr == S_OK, "got hr %#lx\n", hr);
@@ -416,19 +414,11 @@ static void test_doorbell_cap(void)
 
 START_TEST(doorbell)
 {
-    VMIDL_FLEXIO_DEVICE_DESC desc;
     IUnknown *device;
-    HRESULT hr;
 
-    if (!init_guest_test(&guest)) return;
-
-    mmio_log_init(&mmio);
-    guest_device_desc(&desc, &instance, &mmio, BAR0);
-    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    hr = guest_get_device_interface(guest.partition, &instance, &IID_IVmFiovGuestMemoryFastNotification,
-            (void **)&notification);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
+    if (!init_device_test(&guest, &mmio, &instance, &IID_IVmFiovGuestMemoryFastNotification, &device,
+            (void **)&notification))
+        return;
 
     sentinel = CreateEventA(NULL, FALSE, FALSE, NULL);
     register_doorbell(FIOV_BAR2, SENTINEL_OFFSET, 0, SIZE_DWORD | ANY_VALUE, sentinel);

@@ -80,9 +80,7 @@ static void test_run_guest(void)
     struct guest guest;
     HRESULT hr;
 
-    hr = guest_create(&guest, &guest_image_interp);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    if (FAILED(hr)) return;
+    if (!create_guest(&guest)) return;
 
     /* RAM round trip, all in the guest. */
     guest_reset_ops(&guest);
@@ -142,9 +140,7 @@ static void test_device_mmio(void)
     struct guest guest;
     HRESULT hr;
 
-    hr = guest_create(&guest, &guest_image_interp);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    if (FAILED(hr)) return;
+    if (!create_guest(&guest)) return;
     mmio_log_init(&log);
 
     guest_device_desc(&desc, &instance1, &log, GUEST_BAR_BASE);
@@ -245,9 +241,7 @@ static void test_delete_with_devices(void)
     struct guest guest;
     HRESULT hr;
 
-    hr = guest_create(&guest, &guest_image_interp);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    if (FAILED(hr)) return;
+    if (!create_guest(&guest)) return;
     mmio_log_init(&log);
     guest_device_desc(&desc, &instance1, &log, GUEST_BAR_BASE);
     hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);

@@ -35,6 +35,17 @@ static void fill_pattern(void *view, unsigned int tag, unsigned int pages)
         for (i = 0; i < PAGE / 8; i++) q[p * PAGE / 8 + i] = pattern(tag, p, i);
 }
 
+/* A pagefile-backed section of the given pages, filled with the pattern. */
+static HANDLE create_pattern_section(unsigned int tag, unsigned int pages, UINT64 **view)
+{
+    HANDLE section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, pages * PAGE, NULL);
+
+    ok(!!section, "CreateFileMapping failed, error %lu\n", GetLastError());
+    *view = MapViewOfFile(section, FILE_MAP_ALL_ACCESS, 0, 0, 0);
+    fill_pattern(*view, tag, pages);
+    return section;
+}
+
 #define run_guest() run_guest_(__FILE__, __LINE__)
 static void run_guest_(const char *file, int line)
 {
@@ -92,10 +103,7 @@ static void test_pagefile_section(void)
     HRESULT hr;
     unsigned int i;
 
-    section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 16 * PAGE, NULL);
-    ok(!!section, "CreateFileMapping failed, error %lu\n", GetLastError());
-    view = MapViewOfFile(section, FILE_MAP_ALL_ACCESS, 0, 0, 0);
-    fill_pattern(view, 1, 16);
+    section = create_pattern_section(1, 16, &view);
 
     /* Three pages from section page 5, at BAR page 2; then the caller lets
      * go of its handle. */
@@ -201,9 +209,7 @@ static void test_read_only(void)
     unsigned int i;
     HRESULT hr;
 
-    section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 4 * PAGE, NULL);
-    view = MapViewOfFile(section, FILE_MAP_ALL_ACCESS, 0, 0, 0);
-    fill_pattern(view, 3, 4);
+    section = create_pattern_section(3, 4, &view);
     hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, 12, 2,
             FiovMmioMappingFlagNone, section, 1);
     ok(hr == S_OK, "got hr %#lx\n", hr);
@@ -348,7 +354,7 @@ static void test_bad_input(void)
         {FIOV_BAR2, 0, HRESULT_FROM_WIN32(ERROR_NOT_FOUND), "other BAR"},
     };
 
-    section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 16 * PAGE, NULL);
+    section = create_pattern_section(5, 16, &view);
     tiny_section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 2 * PAGE, NULL);
     event = CreateEventA(NULL, FALSE, FALSE, NULL);
     DuplicateHandle(GetCurrentProcess(), section, GetCurrentProcess(), &read_only,
@@ -358,8 +364,6 @@ static void test_bad_input(void)
     closed = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 2 * PAGE, NULL);
     CloseHandle(closed);
     invalid_handle = INVALID_HANDLE_VALUE;
-    view = MapViewOfFile(section, FILE_MAP_ALL_ACCESS, 0, 0, 0);
-    fill_pattern(view, 5, 16);
 
     /* One good range, pages 2-3, that every bad call must leave alone. */
     hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, 2, 2,
@@ -417,9 +421,7 @@ static void test_bar_move(void)
     UINT64 *view;
     HRESULT hr;
 
-    section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 2 * PAGE, NULL);
-    view = MapViewOfFile(section, FILE_MAP_ALL_ACCESS, 0, 0, 0);
-    fill_pattern(view, 6, 2);
+    section = create_pattern_section(6, 2, &view);
     hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, 6, 2,
             FiovMmioMappingFlagWriteable, section, 0);
     ok(hr == S_OK, "got hr %#lx\n", hr);
@@ -442,18 +444,10 @@ static void test_bar_move(void)
 
 START_TEST(mmio)
 {
-    VMIDL_FLEXIO_DEVICE_DESC desc;
     IUnknown *device;
-    HRESULT hr;
 
-    if (!init_guest_test(&guest)) return;
-
-    mmio_log_init(&mmio);
-    guest_device_desc(&desc, &instance, &mmio, BAR0);
-    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    hr = guest_get_device_interface(guest.partition, &instance, &IID_IVmFiovGuestMmioMappings, (void **)&mappings);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
+    if (!init_device_test(&guest, &mmio, &instance, &IID_IVmFiovGuestMmioMappings, &device, (void **)&mappings))
+        return;
 
     test_pagefile_section();
     test_file_section();

@@ -138,9 +138,7 @@ static void test_device_release(void)
     unsigned int i;
     HRESULT hr;
 
-    hr = guest_create(&guest, &guest_image_interp);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    if (FAILED(hr)) return;
+    if (!create_guest(&guest)) return;
     mmio_log_init(&log);
 
     /* One full cycle first, so that lazy setup (Wine's, and the worker
@@ -205,14 +203,11 @@ static void test_partition_delete(void)
     IUnknown *device;
     HANDLE events[4];
     unsigned int i;
-    HRESULT hr;
 
     mmio_log_init(&log);
     get_resources(&baseline);
 
-    hr = guest_create(&guest, &guest_image_interp);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    if (FAILED(hr)) return;
+    if (!create_guest(&guest)) return;
     device = create_busy_device(&guest, &log, events, path);
     get_resources(&now);
     ok(now.unix.threads == baseline.unix.threads + 1, "partition threads: %u, baseline %u\n",

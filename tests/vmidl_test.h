@@ -12,4 +12,14 @@
  * (Windows), skip where KVM is not usable. */
 extern BOOL init_guest_test(struct guest *guest);
 
+/* guest_create with the interp image, reporting a failure. */
+#define create_guest(guest) create_guest_(__FILE__, __LINE__, guest)
+extern BOOL create_guest_(const char *file, int line, struct guest *guest);
+
+/* init_guest_test, then a device (guest_device_desc at GUEST_BAR_BASE,
+ * MMIO to log) and the interface iid of it, got the way an emulation
+ * driver gets it. */
+extern BOOL init_device_test(struct guest *guest, struct mmio_log *log, const GUID *instance,
+        REFIID iid, IUnknown **device, void **iface);
+
 #endif /* __VMIDL_TEST_H */

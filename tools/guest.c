@@ -2,6 +2,7 @@
  * Host side of the flat ring-3 test guests; see guest.h.
  */
 
+#define COBJMACROS
 #include <string.h>
 #include <stdarg.h>
 
@@ -195,12 +196,12 @@ HRESULT guest_get_device_interface(VMIDL_PARTITION_HANDLE partition, const GUID 
 
     *out = NULL;
     if (FAILED(hr = pVmidlGetVirtualDeviceAccess(partition, &access))) return hr;
-    if (SUCCEEDED(hr = access->lpVtbl->GetDevice(access, &FLEXIO_DEVICE_ID, instance, &device)))
+    if (SUCCEEDED(hr = IVmVirtualDeviceAccess_GetDevice(access, &FLEXIO_DEVICE_ID, instance, &device)))
     {
-        hr = device->lpVtbl->QueryInterface(device, iid, out);
-        device->lpVtbl->Release(device);
+        hr = IUnknown_QueryInterface(device, iid, out);
+        IUnknown_Release(device);
     }
-    access->lpVtbl->Release(access);
+    IVmVirtualDeviceAccess_Release(access);
     return hr;
 }
 

@@ -82,7 +82,7 @@ int bar_has_range_in(const struct bar *bar, uint64_t offset, uint64_t size)
     LIST_FOR_EACH(cur, &bar->ranges)
     {
         const struct mmio_range *range = LIST_ENTRY(cur, struct mmio_range, entry);
-        if (offset < range->bar_offset + range->size && range->bar_offset < offset + size) return 1;
+        if (ranges_overlap(offset, size, range->bar_offset, range->size)) return 1;
     }
     return 0;
 }
@@ -95,7 +95,7 @@ int bar_has_doorbell_in(const struct bar *bar, uint64_t offset, uint64_t size)
     LIST_FOR_EACH(cur, &bar->doorbells)
     {
         const struct doorbell *doorbell = LIST_ENTRY(cur, struct doorbell, entry);
-        if (doorbell->bar_offset >= offset && doorbell->bar_offset < offset + size) return 1;
+        if (ranges_overlap(offset, size, doorbell->bar_offset, 1)) return 1;
     }
     return 0;
 }

@@ -137,11 +137,6 @@ void vm_destroy(struct vm *vm)
     free(vm);
 }
 
-static int ranges_overlap(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size)
-{
-    return a < b + b_size && b < a + a_size;
-}
-
 /* Whether [gpa, gpa + size) is clear of guest RAM and of every BAR but
  * except's.  Called with vm->lock held. */
 int vm_gpa_range_is_free(struct vm *vm, uint64_t gpa, uint64_t size, const struct device *except)

@@ -20,6 +20,11 @@
  * period (~8 ms), so an unbounded count would let one driver stall teardown. */
 #define MAX_DOORBELLS_PER_DEVICE 1024
 
+static inline int ranges_overlap(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size)
+{
+    return a < b + b_size && b < a + a_size;
+}
+
 struct vcpu
 {
     int fd;
