@@ -207,6 +207,8 @@ static void test_device_mmio(void)
     ok(hr == E_INVALIDARG, "absent BAR: got hr %#lx\n", hr);
     hr = pVmidlSetBarAddress(guest.partition, &instance1, FIOV_BAR0, 0x200000);
     ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "onto RAM: got hr %#lx\n", hr);
+    hr = pVmidlSetBarAddress(guest.partition, &instance1, FIOV_BAR0, GUEST_BAR_BASE + 0x100000);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "onto the device's own BAR2: got hr %#lx\n", hr);
     hr = pVmidlSetBarAddress(guest.partition, &instance1, FIOV_BAR0, GUEST_BAR_BASE + 0x400000);
     ok(hr == S_OK, "got hr %#lx\n", hr);
     mmio_log_reset(&log);

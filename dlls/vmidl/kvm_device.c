@@ -132,7 +132,7 @@ int device_move_bar(struct vm *vm, struct device *device, unsigned int index, ui
     int err;
 
     pthread_mutex_lock(&vm->lock);
-    if (!vm_gpa_range_is_free(vm, gpa, bar->size, device))
+    if (!vm_gpa_range_is_free(vm, gpa, bar->size, bar))
     {
         err = -EEXIST;
         goto done;

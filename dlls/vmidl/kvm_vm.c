@@ -138,8 +138,8 @@ void vm_destroy(struct vm *vm)
 }
 
 /* Whether [gpa, gpa + size) is clear of guest RAM and of every BAR but
- * except's.  Called with vm->lock held. */
-int vm_gpa_range_is_free(struct vm *vm, uint64_t gpa, uint64_t size, const struct device *except)
+ * except (the BAR being moved).  Called with vm->lock held. */
+int vm_gpa_range_is_free(struct vm *vm, uint64_t gpa, uint64_t size, const struct bar *except)
 {
     struct list *cur;
     unsigned int i;
@@ -151,11 +151,12 @@ int vm_gpa_range_is_free(struct vm *vm, uint64_t gpa, uint64_t size, const struc
     }
     LIST_FOR_EACH(cur, &vm->devices)
     {
-        struct device *device = LIST_ENTRY(cur, struct device, entry);
-        if (device == except) continue;
+        const struct device *device = LIST_ENTRY(cur, struct device, entry);
         for (i = 0; i < VMIDL_BAR_COUNT; i++)
-            if (device->bars[i].size && ranges_overlap(gpa, size, device->bars[i].gpa, device->bars[i].size))
-                return 0;
+        {
+            const struct bar *bar = &device->bars[i];
+            if (bar != except && bar->size && ranges_overlap(gpa, size, bar->gpa, bar->size)) return 0;
+        }
     }
     return 1;
 }

@@ -106,7 +106,7 @@ extern int kvm_check_cap(int fd, long cap);
 extern int vm_create(unsigned int vcpu_count, struct vm **ret);
 extern void vm_destroy(struct vm *vm);
 extern int vm_map_ram(struct vm *vm, uint64_t host, uint64_t gpa, uint64_t size, int writable);
-extern int vm_gpa_range_is_free(struct vm *vm, uint64_t gpa, uint64_t size, const struct device *except);
+extern int vm_gpa_range_is_free(struct vm *vm, uint64_t gpa, uint64_t size, const struct bar *except);
 
 /* kvm_vcpu.c */
 extern int vcpu_init(struct vm *vm, struct vcpu *vcpu, unsigned int index);
