@@ -7,71 +7,15 @@
  */
 
 #define COBJMACROS
-#include "ntstatus.h"
-#define WIN32_NO_STATUS
 #include "wine/test.h"
-#include "winternl.h"
 #include "objbase.h"
 #include "vmfiov.h"
 #include "vmidl_test.h"
-#include "vmidltest/vmidltest.h"
 
 #define PAGE 0x1000
 #define BAR0 GUEST_BAR_BASE
 
 static const GUID instance = {0x74656172, 0x646f, 0x776e, {1, 2, 3, 4, 5, 6, 7, 8}};
-
-static NTSTATUS (WINAPI *pVmidlTestGetResources)(struct vmidltest_resources *);
-static NTSTATUS (WINAPI *pNtQuerySystemInformation)(SYSTEM_INFORMATION_CLASS, void *, ULONG, ULONG *);
-
-/* Handles this process holds, from the system handle table. */
-static DWORD count_handles(void)
-{
-    SYSTEM_HANDLE_INFORMATION *info;
-    ULONG size = 1 << 16, i;
-    DWORD count = 0;
-    NTSTATUS status;
-
-    for (;;)
-    {
-        info = malloc(size);
-        status = pNtQuerySystemInformation(SystemHandleInformation, info, size, &size);
-        if (status != STATUS_INFO_LENGTH_MISMATCH) break;
-        free(info);
-        size *= 2;
-    }
-    ok(!status, "got status %#lx\n", status);
-    for (i = 0; !status && i < info->Count; i++)
-        if (info->Handle[i].OwnerPid == GetCurrentProcessId()) count++;
-    free(info);
-    return count;
-}
-
-struct resources
-{
-    struct vmidltest_resources unix;
-    DWORD handles;
-};
-
-static void get_resources(struct resources *r)
-{
-    NTSTATUS status = pVmidlTestGetResources(&r->unix);
-    ok(!status, "got status %#lx\n", status);
-    r->handles = count_handles();
-}
-
-#define check_resources(a, b) check_resources_(__FILE__, __LINE__, a, b)
-static void check_resources_(const char *file, int line, const struct resources *now, const struct resources *baseline)
-{
-    ok_(file, line)(now->unix.fds == baseline->unix.fds, "fds: %u, baseline %u\n", now->unix.fds, baseline->unix.fds);
-    ok_(file, line)(now->unix.shared_maps == baseline->unix.shared_maps, "shared mappings: %u, baseline %u\n",
-            now->unix.shared_maps, baseline->unix.shared_maps);
-    ok_(file, line)(now->unix.maps == baseline->unix.maps, "mappings: %u, baseline %u\n",
-            now->unix.maps, baseline->unix.maps);
-    ok_(file, line)(now->unix.threads == baseline->unix.threads, "threads: %u, baseline %u\n",
-            now->unix.threads, baseline->unix.threads);
-    ok_(file, line)(now->handles == baseline->handles, "handles: %lu, baseline %lu\n", now->handles, baseline->handles);
-}
 
 /* A device with four ranges (pagefile, file-backed, read-only) and four
  * doorbells; the caller's own handles are all closed again. */
@@ -230,12 +174,7 @@ START_TEST(teardown)
 {
     struct guest guest;
 
-    pNtQuerySystemInformation = (void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtQuerySystemInformation");
-    if (!(pVmidlTestGetResources = (void *)GetProcAddress(LoadLibraryA("vmidltest.dll"), "VmidlTestGetResources")))
-    {
-        win_skip("vmidltest.dll not available\n");
-        return;
-    }
+    if (!init_resource_counting()) return;
     if (!init_guest_test(&guest)) return;
     guest_destroy(&guest);
 

@@ -2,8 +2,14 @@
  * Shared setup of the vmidl conformance tests.
  */
 
+#include "ntstatus.h"
+#define WIN32_NO_STATUS
 #include "wine/test.h"
+#include "winternl.h"
 #include "vmidl_test.h"
+
+static NTSTATUS (WINAPI *pVmidlTestGetResources)(struct vmidltest_resources *);
+static NTSTATUS (WINAPI *pNtQuerySystemInformation)(SYSTEM_INFORMATION_CLASS, void *, ULONG, ULONG *);
 
 BOOL create_guest_(const char *file, int line, struct guest *guest)
 {
@@ -46,4 +52,58 @@ BOOL init_guest_test(struct guest *guest)
     }
     ok(hr == S_OK, "cannot create a guest, hr %#lx\n", hr);
     return SUCCEEDED(hr);
+}
+
+BOOL init_resource_counting(void)
+{
+    pNtQuerySystemInformation = (void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtQuerySystemInformation");
+    if (!(pVmidlTestGetResources = (void *)GetProcAddress(LoadLibraryA("vmidltest.dll"), "VmidlTestGetResources")))
+    {
+        win_skip("vmidltest.dll not available\n");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Handles this process holds, from the system handle table: Wine 8's
+ * GetProcessHandleCount always says 0. */
+static DWORD count_handles(void)
+{
+    SYSTEM_HANDLE_INFORMATION *info;
+    ULONG size = 1 << 16, i;
+    DWORD count = 0;
+    NTSTATUS status;
+
+    for (;;)
+    {
+        info = malloc(size);
+        status = pNtQuerySystemInformation(SystemHandleInformation, info, size, &size);
+        if (status != STATUS_INFO_LENGTH_MISMATCH) break;
+        free(info);
+        size *= 2;
+    }
+    ok(!status, "got status %#lx\n", status);
+    for (i = 0; !status && i < info->Count; i++)
+        if (info->Handle[i].OwnerPid == GetCurrentProcessId()) count++;
+    free(info);
+    return count;
+}
+
+void get_resources(struct resources *r)
+{
+    NTSTATUS status = pVmidlTestGetResources(&r->unix);
+    ok(!status, "got status %#lx\n", status);
+    r->handles = count_handles();
+}
+
+void check_resources_(const char *file, int line, const struct resources *now, const struct resources *baseline)
+{
+    ok_(file, line)(now->unix.fds == baseline->unix.fds, "fds: %u, baseline %u\n", now->unix.fds, baseline->unix.fds);
+    ok_(file, line)(now->unix.shared_maps == baseline->unix.shared_maps, "shared mappings: %u, baseline %u\n",
+            now->unix.shared_maps, baseline->unix.shared_maps);
+    ok_(file, line)(now->unix.maps == baseline->unix.maps, "mappings: %u, baseline %u\n",
+            now->unix.maps, baseline->unix.maps);
+    ok_(file, line)(now->unix.threads == baseline->unix.threads, "threads: %u, baseline %u\n",
+            now->unix.threads, baseline->unix.threads);
+    ok_(file, line)(now->handles == baseline->handles, "handles: %lu, baseline %lu\n", now->handles, baseline->handles);
 }

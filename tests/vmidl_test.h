@@ -6,6 +6,7 @@
 #define __VMIDL_TEST_H
 
 #include "guest.h"
+#include "vmidltest/vmidltest.h"
 
 /* Loads the host API and creates a guest running the interp image.  FALSE
  * when the tests cannot run here: win_skip where vmidl's host API is absent
@@ -21,5 +22,20 @@ extern BOOL create_guest_(const char *file, int line, struct guest *guest);
  * driver gets it. */
 extern BOOL init_device_test(struct guest *guest, struct mmio_log *log, const GUID *instance,
         REFIID iid, IUnknown **device, void **iface);
+
+/* What the process holds, counted from its unix side by vmidltest.dll
+ * (Wine only) and from the system handle table. */
+struct resources
+{
+    struct vmidltest_resources unix;
+    DWORD handles;
+};
+
+/* Loads vmidltest.dll; win_skip and FALSE where it is absent. */
+extern BOOL init_resource_counting(void);
+extern void get_resources(struct resources *r);
+#define check_resources(a, b) check_resources_(__FILE__, __LINE__, a, b)
+extern void check_resources_(const char *file, int line, const struct resources *now,
+        const struct resources *baseline);
 
 #endif /* __VMIDL_TEST_H */

@@ -11,6 +11,8 @@ int winetest_interactive;
 
 static LONG successes, failures, todo_successes, todo_failures, skipped;
 static int winetest_on_wine;
+static int winetest_argc;
+static char **winetest_argv;
 
 /* Per thread: location, todo state and context stack. */
 struct winetest_thread_data
@@ -215,12 +217,20 @@ LONG winetest_get_failures(void)
     return failures + todo_failures;
 }
 
+int winetest_get_mainargs(char ***argv)
+{
+    *argv = winetest_argv;
+    return winetest_argc;
+}
+
 int main(int argc, char **argv)
 {
     const char *debug = getenv("WINETEST_DEBUG");
     LONG total_failures;
 
     if (debug) winetest_debug = atoi(debug);
+    winetest_argc = argc;
+    winetest_argv = argv;
     winetest_on_wine = GetProcAddress(GetModuleHandleA("ntdll.dll"), "wine_get_version") != NULL;
     tls_index = TlsAlloc();
     setvbuf(stdout, NULL, _IONBF, 0);

@@ -37,6 +37,9 @@ extern int broken(int condition);
 extern void winetest_push_context(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern void winetest_pop_context(void);
 extern LONG winetest_get_failures(void);
+/* argv[0] is the program, argv[1] the test name; child processes started
+ * by a test get their own arguments after it. */
+extern int winetest_get_mainargs(char ***argv);
 
 #define ok_(file, line)       (winetest_set_location(file, line), 0) ? (void)0 : (void)winetest_ok
 #define skip_(file, line)     (winetest_set_location(file, line), 0) ? (void)0 : winetest_skip
