@@ -25,7 +25,9 @@ HRESULT (WINAPI *pVmidlGetVirtualDeviceAccess)(VMIDL_PARTITION_HANDLE, IVmVirtua
 /* Assembled from tests/guests and tools/demo by tools/guest_images.S. */
 extern const BYTE interp_guest_start[], interp_guest_end[];
 extern const BYTE ring_guest_start[], ring_guest_end[];
+extern const BYTE stress_guest_start[], stress_guest_end[];
 const struct guest_image guest_image_interp = {interp_guest_start, interp_guest_end};
+const struct guest_image guest_image_stress = {stress_guest_start, stress_guest_end};
 const struct guest_image guest_image_ring = {ring_guest_start, ring_guest_end};
 
 #define PML4_GPA 0x1000

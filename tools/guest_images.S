@@ -8,6 +8,12 @@ interp_guest_start:
     .incbin "tests/guests/interp.bin"
 interp_guest_end:
 
+    .globl stress_guest_start, stress_guest_end
+    .balign 16
+stress_guest_start:
+    .incbin "tests/guests/stress.bin"
+stress_guest_end:
+
     .globl ring_guest_start, ring_guest_end
     .balign 16
 ring_guest_start:
