@@ -1,7 +1,9 @@
 /*
  * Teardown: releasing the last device reference, or deleting the partition,
  * gives back every fd, shared mapping, thread and handle that ranges and
- * doorbells took, and the guest loses the fast paths.
+ * doorbells took, and the guest loses the fast paths.  That holds when the
+ * last Release races a ringing guest, another thread's method calls or an
+ * MMIO callback in progress, and a process may exit with all of it live.
  *
  * Counted on the unix side of the process by vmidltest.dll (Wine only).
  */
@@ -17,13 +19,14 @@
 
 static const GUID instance = {0x74656172, 0x646f, 0x776e, {1, 2, 3, 4, 5, 6, 7, 8}};
 
-/* A device with four ranges (pagefile, file-backed, read-only) and four
- * doorbells; the caller's own handles are all closed again. */
-static IUnknown *create_busy_device(struct guest *guest, struct mmio_log *log, HANDLE *events, char *path)
+/* A device with four ranges (pagefile, file-backed, read-only) on BAR0
+ * pages 0-5 and four doorbells at 0x8000 + 8 * i for value i; the caller's
+ * own handles are all closed again. */
+static IUnknown *create_busy_device_desc(struct guest *guest, const VMIDL_FLEXIO_DEVICE_DESC *desc, HANDLE *events,
+        char *path)
 {
     IVmFiovGuestMemoryFastNotification *notification;
     IVmFiovGuestMmioMappings *mappings;
-    VMIDL_FLEXIO_DEVICE_DESC desc;
     HANDLE section, file;
     char dir[MAX_PATH];
     IUnknown *device;
@@ -31,8 +34,7 @@ static IUnknown *create_busy_device(struct guest *guest, struct mmio_log *log, H
     DWORD written;
     HRESULT hr;
 
-    guest_device_desc(&desc, &instance, log, BAR0);
-    hr = pVmidlAddFlexIoDevice(guest->partition, &desc, &device);
+    hr = pVmidlAddFlexIoDevice(guest->partition, desc, &device);
     ok(hr == S_OK, "got hr %#lx\n", hr);
     if (FAILED(hr)) return NULL;
     IUnknown_QueryInterface(device, &IID_IVmFiovGuestMmioMappings, (void **)&mappings);
@@ -71,6 +73,32 @@ static IUnknown *create_busy_device(struct guest *guest, struct mmio_log *log, H
     return device;
 }
 
+static IUnknown *create_busy_device(struct guest *guest, struct mmio_log *log, HANDLE *events, char *path)
+{
+    VMIDL_FLEXIO_DEVICE_DESC desc;
+
+    guest_device_desc(&desc, &instance, log, BAR0);
+    return create_busy_device_desc(guest, &desc, events, path);
+}
+
+static void close_events(HANDLE *events)
+{
+    unsigned int i;
+    for (i = 0; i < 4; i++) CloseHandle(events[i]);
+}
+
+static DWORD WINAPI guest_thread(void *arg)
+{
+    return guest_run(arg);
+}
+
+/* A guest that rings doorbell 1 count times. */
+static void ring_doorbell_ops(struct guest *guest, unsigned int count)
+{
+    guest_reset_ops(guest);
+    while (count--) guest_add_op(guest, GUEST_OP_WRITE, 8, BAR0 + 0x8008, 1);
+}
+
 static void test_device_release(void)
 {
     struct resources baseline, busy, now;
@@ -79,7 +107,6 @@ static void test_device_release(void)
     struct guest guest;
     IUnknown *device;
     HANDLE events[4];
-    unsigned int i;
     HRESULT hr;
 
     if (!create_guest(&guest)) return;
@@ -93,7 +120,7 @@ static void test_device_release(void)
     ok(guest_run(&guest) == S_OK, "guest run failed\n");
     WaitForSingleObject(events[1], 5000);
     IUnknown_Release(device);
-    for (i = 0; i < 4; i++) CloseHandle(events[i]);
+    close_events(events);
     DeleteFileA(path);
 
     get_resources(&baseline);
@@ -114,7 +141,7 @@ static void test_device_release(void)
     ok(WaitForSingleObject(events[1], 5000) == WAIT_OBJECT_0, "doorbell not delivered\n");
 
     ok(!IUnknown_Release(device), "device still referenced\n");
-    for (i = 0; i < 4; i++) CloseHandle(events[i]);
+    close_events(events);
     get_resources(&now);
     check_resources(&now, &baseline);
 
@@ -146,7 +173,6 @@ static void test_partition_delete(void)
     struct guest guest;
     IUnknown *device;
     HANDLE events[4];
-    unsigned int i;
 
     mmio_log_init(&log);
     get_resources(&baseline);
@@ -159,7 +185,7 @@ static void test_partition_delete(void)
 
     /* The device object outlives the partition. */
     guest_destroy(&guest);
-    for (i = 0; i < 4; i++) CloseHandle(events[i]);
+    close_events(events);
     get_resources(&now);
     check_resources(&now, &baseline);
     ok(!IUnknown_Release(device), "device still referenced\n");
@@ -170,14 +196,235 @@ static void test_partition_delete(void)
     DeleteFileA(path);
 }
 
+/* Keeps calling methods through its own references, then drops them. */
+struct method_caller
+{
+    IVmFiovGuestMmioMappings *mappings;
+    IVmFiovGuestMemoryFastNotification *notification;
+    HANDLE section, event, stop;
+    unsigned int calls, failed;
+};
+
+static DWORD WINAPI method_caller_proc(void *arg)
+{
+    struct method_caller *caller = arg;
+    HRESULT hr[4];
+
+    while (WaitForSingleObject(caller->stop, 0) == WAIT_TIMEOUT)
+    {
+        hr[0] = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(caller->mappings, FIOV_BAR0, 10, 1,
+                FiovMmioMappingFlagWriteable, caller->section, 0);
+        hr[1] = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(caller->notification, FIOV_BAR0, 0x9000, 0,
+                FIOV_DOORBELL_FLAG_TRIGGER_SIZE_QWORD | FIOV_DOORBELL_FLAG_TRIGGER_ANY_VALUE, caller->event);
+        hr[2] = IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(caller->mappings, FIOV_BAR0, 10);
+        hr[3] = IVmFiovGuestMemoryFastNotification_UnregisterDoorbell(caller->notification, FIOV_BAR0, 0x9000, 0,
+                FIOV_DOORBELL_FLAG_TRIGGER_SIZE_QWORD | FIOV_DOORBELL_FLAG_TRIGGER_ANY_VALUE);
+        caller->calls += 4;
+        if (hr[0] || hr[1] || hr[2] || hr[3]) caller->failed++;
+    }
+    IVmFiovGuestMmioMappings_Release(caller->mappings);
+    IVmFiovGuestMemoryFastNotification_Release(caller->notification);
+    return 0;
+}
+
+/* The driver drops its reference while the guest rings a doorbell and
+ * another thread is in and out of methods; that thread's Release is the
+ * last one.  Once it has returned, the event stays clear. */
+static void test_release_while_busy(void)
+{
+    struct method_caller caller = {0};
+    struct resources baseline, now;
+    HANDLE events[4], threads[2];
+    struct mmio_log log;
+    char path[MAX_PATH];
+    struct guest guest;
+    IUnknown *device;
+    DWORD ret, code;
+
+    if (!create_guest(&guest)) return;
+    mmio_log_init(&log);
+    /* The first run brings KVM's worker thread. */
+    ring_doorbell_ops(&guest, 1);
+    guest_run(&guest);
+    get_resources(&baseline);
+
+    device = create_busy_device(&guest, &log, events, path);
+    IUnknown_QueryInterface(device, &IID_IVmFiovGuestMmioMappings, (void **)&caller.mappings);
+    IUnknown_QueryInterface(device, &IID_IVmFiovGuestMemoryFastNotification, (void **)&caller.notification);
+    caller.section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, PAGE, NULL);
+    caller.event = CreateEventA(NULL, FALSE, FALSE, NULL);
+    caller.stop = CreateEventA(NULL, TRUE, FALSE, NULL);
+
+    ring_doorbell_ops(&guest, 3000);
+    threads[0] = CreateThread(NULL, 0, guest_thread, &guest, 0, NULL);
+    threads[1] = CreateThread(NULL, 0, method_caller_proc, &caller, 0, NULL);
+    ok(WaitForSingleObject(events[1], 5000) == WAIT_OBJECT_0, "doorbell never rang\n");
+    Sleep(20);
+
+    ok(IUnknown_Release(device), "the method caller's references are gone\n");
+    SetEvent(caller.stop);
+    ret = WaitForSingleObject(threads[1], 10000);
+    ok(ret == WAIT_OBJECT_0, "method caller hangs: %#lx\n", ret);
+    ok(caller.calls && !caller.failed, "%u of %u calls failed\n", caller.failed, caller.calls);
+    ResetEvent(events[1]);
+    ok(WaitForSingleObject(events[1], 100) == WAIT_TIMEOUT, "event set after the last Release returned\n");
+
+    /* The guest either finished or ran into its BAR with no device. */
+    ret = WaitForSingleObject(threads[0], 60000);
+    ok(ret == WAIT_OBJECT_0, "guest hangs: %#lx\n", ret);
+    GetExitCodeThread(threads[0], &code);
+    ok(code == S_OK || (code == (DWORD)E_UNEXPECTED && guest.last_exit.ExitReason == VmidlRunVpExitReasonMemoryAccess
+            && guest.last_exit.Address == BAR0 + 0x8008), "got hr %#lx, exit %u at %#I64x\n", code,
+            guest.last_exit.ExitReason, guest.last_exit.Address);
+
+    CloseHandle(threads[0]);
+    CloseHandle(threads[1]);
+    CloseHandle(caller.section);
+    CloseHandle(caller.event);
+    CloseHandle(caller.stop);
+    close_events(events);
+    get_resources(&now);
+    check_resources(&now, &baseline);
+
+    guest_destroy(&guest);
+    mmio_log_cleanup(&log);
+    DeleteFileA(path);
+}
+
+/* An emulator that holds up the first intercepted access until released. */
+struct blocking_emulator
+{
+    HANDLE entered, resume;
+    LONG calls;
+};
+
+static HRESULT CALLBACK blocking_emulator_callback(void *context, FIOV_BAR_SELECTOR bar, UINT64 offset,
+        UINT32 size, BOOL is_write, UINT64 *data)
+{
+    struct blocking_emulator *emulator = context;
+
+    if (!is_write) *data = 0;
+    if (InterlockedIncrement(&emulator->calls) == 1)
+    {
+        SetEvent(emulator->entered);
+        WaitForSingleObject(emulator->resume, 10000);
+    }
+    return S_OK;
+}
+
+/* The driver drops its last reference while the vCPU thread is inside the
+ * device's MMIO callback: the device lives until the callback returns, then
+ * goes, and the guest's next access finds no device. */
+static void test_release_during_mmio(void)
+{
+    struct blocking_emulator emulator = {0};
+    struct resources baseline, now;
+    VMIDL_FLEXIO_DEVICE_DESC desc;
+    char path[MAX_PATH];
+    struct guest guest;
+    IUnknown *device;
+    HANDLE events[4], thread;
+    DWORD ret, code;
+
+    if (!create_guest(&guest)) return;
+    ring_doorbell_ops(&guest, 1);
+    guest_run(&guest);
+    get_resources(&baseline);
+
+    emulator.entered = CreateEventA(NULL, TRUE, FALSE, NULL);
+    emulator.resume = CreateEventA(NULL, TRUE, FALSE, NULL);
+    guest_device_desc(&desc, &instance, NULL, BAR0);
+    desc.MmioCallback = blocking_emulator_callback;
+    desc.MmioCallbackContext = &emulator;
+    device = create_busy_device_desc(&guest, &desc, events, path);
+
+    guest_reset_ops(&guest);
+    guest_add_op(&guest, GUEST_OP_WRITE, 8, BAR0 + 0x8008, 1);
+    guest_add_op(&guest, GUEST_OP_READ, 8, BAR0 + 0x7000, 0);
+    guest_add_op(&guest, GUEST_OP_WRITE, 8, BAR0 + 0x8008, 1);
+    thread = CreateThread(NULL, 0, guest_thread, &guest, 0, NULL);
+    ret = WaitForSingleObject(emulator.entered, 5000);
+    ok(ret == WAIT_OBJECT_0, "MMIO callback not called: %#lx\n", ret);
+    ok(WaitForSingleObject(events[1], 5000) == WAIT_OBJECT_0, "doorbell never rang\n");
+
+    IUnknown_Release(device);
+    SetEvent(emulator.resume);
+    ret = WaitForSingleObject(thread, 10000);
+    ok(ret == WAIT_OBJECT_0, "guest hangs: %#lx\n", ret);
+    GetExitCodeThread(thread, &code);
+    ok(code == (DWORD)E_UNEXPECTED && guest.last_exit.ExitReason == VmidlRunVpExitReasonMemoryAccess
+            && guest.last_exit.Address == BAR0 + 0x8008 && guest.last_exit.IsWrite,
+            "got hr %#lx, exit %u at %#I64x\n", code, guest.last_exit.ExitReason, guest.last_exit.Address);
+    ok(emulator.calls == 1, "%ld intercepted accesses\n", emulator.calls);
+    ok(WaitForSingleObject(events[1], 0) == WAIT_TIMEOUT, "the doorbell outlived the device\n");
+
+    CloseHandle(thread);
+    CloseHandle(emulator.entered);
+    CloseHandle(emulator.resume);
+    close_events(events);
+    get_resources(&now);
+    check_resources(&now, &baseline);
+    guest_destroy(&guest);
+    DeleteFileA(path);
+}
+
+/* Child process: exits with a running guest, live ranges and doorbells and
+ * a dispatcher delivering signals.  The exit code says what it checked. */
+static void exit_with_live_state(void)
+{
+    struct mmio_log log;
+    char path[MAX_PATH];
+    struct guest guest;
+    HANDLE events[4];
+
+    if (!create_guest(&guest)) ExitProcess(1);
+    mmio_log_init(&log);
+    create_busy_device(&guest, &log, events, path);
+    ring_doorbell_ops(&guest, 10000);
+    CreateThread(NULL, 0, guest_thread, &guest, 0, NULL);
+    ok(WaitForSingleObject(events[1], 5000) == WAIT_OBJECT_0, "doorbell never rang\n");
+    ExitProcess(winetest_get_failures() ? 2 : 0);
+}
+
+static void test_process_exit(void)
+{
+    PROCESS_INFORMATION info;
+    STARTUPINFOA startup = {sizeof(startup)};
+    char cmdline[MAX_PATH + 32], **argv;
+    DWORD ret, code = ~0u;
+    BOOL success;
+
+    winetest_get_mainargs(&argv);
+    sprintf(cmdline, "\"%s\" teardown exit", argv[0]);
+    success = CreateProcessA(NULL, cmdline, NULL, NULL, FALSE, 0, NULL, NULL, &startup, &info);
+    ok(success, "CreateProcess failed, error %lu\n", GetLastError());
+    if (!success) return;
+    ret = WaitForSingleObject(info.hProcess, 60000);
+    ok(ret == WAIT_OBJECT_0, "child did not exit: %#lx\n", ret);
+    if (ret != WAIT_OBJECT_0) TerminateProcess(info.hProcess, 1);
+    GetExitCodeProcess(info.hProcess, &code);
+    ok(!code, "child exited with %#lx\n", code);
+    CloseHandle(info.hProcess);
+    CloseHandle(info.hThread);
+}
+
 START_TEST(teardown)
 {
     struct guest guest;
+    char **argv;
 
+    if (winetest_get_mainargs(&argv) >= 3 && !strcmp(argv[2], "exit"))
+    {
+        if (guest_load_host_api()) exit_with_live_state();
+        return;
+    }
     if (!init_resource_counting()) return;
     if (!init_guest_test(&guest)) return;
     guest_destroy(&guest);
 
     test_device_release();
     test_partition_delete();
+    test_release_while_busy();
+    test_release_during_mmio();
+    test_process_exit();
 }

@@ -10,10 +10,9 @@
 struct vmidltest_resources
 {
     UINT32 fds;             /* entries of /proc/self/fd */
-    UINT32 maps;            /* lines of /proc/self/maps, less glibc's malloc arenas */
+    UINT32 maps;            /* lines of /proc/self/maps naming a file or kernel object */
     UINT32 shared_maps;     /* of which MAP_SHARED */
     UINT32 threads;         /* entries of /proc/self/task */
-    UINT32 malloc_arenas;   /* per-thread heaps glibc keeps until exit */
 };
 
 /* NTSTATUS WINAPI VmidlTestGetResources(struct vmidltest_resources *) */
