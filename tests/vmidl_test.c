@@ -2,8 +2,14 @@
  * Shared setup of the vmidl conformance tests.
  */
 
+#include "ntstatus.h"
+#define WIN32_NO_STATUS
 #include "wine/test.h"
+#include "winternl.h"
 #include "vmidl_test.h"
+
+static NTSTATUS (WINAPI *pVmidlTestGetResources)(struct vmidltest_resources *);
+static NTSTATUS (WINAPI *pNtQuerySystemInformation)(SYSTEM_INFORMATION_CLASS, void *, ULONG, ULONG *);
 
 BOOL create_guest_(const char *file, int line, struct guest *guest)
 {
@@ -46,4 +52,69 @@ BOOL init_guest_test(struct guest *guest)
     }
     ok(hr == S_OK, "cannot create a guest, hr %#lx\n", hr);
     return SUCCEEDED(hr);
+}
+
+HANDLE create_test_section_(const char *file, int line, unsigned int tag, unsigned int pages, UINT64 **view)
+{
+    HANDLE section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, pages * 0x1000, NULL);
+    unsigned int p, i;
+
+    ok_(file, line)(!!section, "CreateFileMapping failed, error %lu\n", GetLastError());
+    *view = MapViewOfFile(section, FILE_MAP_ALL_ACCESS, 0, 0, 0);
+    ok_(file, line)(!!*view, "MapViewOfFile failed, error %lu\n", GetLastError());
+    for (p = 0; p < pages; p++)
+        for (i = 0; i < 0x1000 / 8; i++) (*view)[p * 0x1000 / 8 + i] = section_pattern(tag, p, i);
+    return section;
+}
+
+BOOL init_test_resources(void)
+{
+    pNtQuerySystemInformation = (void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtQuerySystemInformation");
+    pVmidlTestGetResources = (void *)GetProcAddress(LoadLibraryA("vmidltest.dll"), "VmidlTestGetResources");
+    return pNtQuerySystemInformation && pVmidlTestGetResources;
+}
+
+/* Handles this process holds, from the system handle table. */
+static DWORD count_process_handles(const char *file, int line)
+{
+    SYSTEM_HANDLE_INFORMATION *info;
+    ULONG size = 1 << 16, i;
+    DWORD count = 0;
+    NTSTATUS status;
+
+    for (;;)
+    {
+        info = malloc(size);
+        status = pNtQuerySystemInformation(SystemHandleInformation, info, size, &size);
+        if (status != STATUS_INFO_LENGTH_MISMATCH) break;
+        free(info);
+        size *= 2;
+    }
+    ok_(file, line)(!status, "NtQuerySystemInformation got status %#lx\n", status);
+    for (i = 0; !status && i < info->Count; i++)
+        if (info->Handle[i].OwnerPid == GetCurrentProcessId()) count++;
+    free(info);
+    return count;
+}
+
+void get_test_resources_(const char *file, int line, struct test_resources *resources)
+{
+    NTSTATUS status = pVmidlTestGetResources(&resources->unix);
+    ok_(file, line)(!status, "VmidlTestGetResources got status %#lx\n", status);
+    resources->handles = count_process_handles(file, line);
+}
+
+void check_test_resources_(const char *file, int line, const struct test_resources *now,
+        const struct test_resources *baseline)
+{
+    ok_(file, line)(now->unix.fds == baseline->unix.fds, "fds: %u, baseline %u\n",
+            now->unix.fds, baseline->unix.fds);
+    ok_(file, line)(now->unix.shared_maps == baseline->unix.shared_maps, "shared mappings: %u, baseline %u\n",
+            now->unix.shared_maps, baseline->unix.shared_maps);
+    ok_(file, line)(now->unix.maps == baseline->unix.maps, "mappings: %u, baseline %u\n",
+            now->unix.maps, baseline->unix.maps);
+    ok_(file, line)(now->unix.threads == baseline->unix.threads, "threads: %u, baseline %u\n",
+            now->unix.threads, baseline->unix.threads);
+    ok_(file, line)(now->handles == baseline->handles, "handles: %lu, baseline %lu\n",
+            now->handles, baseline->handles);
 }

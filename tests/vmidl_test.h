@@ -6,6 +6,7 @@
 #define __VMIDL_TEST_H
 
 #include "guest.h"
+#include "vmidltest/vmidltest.h"
 
 /* Loads the host API and creates a guest running the interp image.  FALSE
  * when the tests cannot run here: win_skip where vmidl's host API is absent
@@ -21,5 +22,34 @@ extern BOOL create_guest_(const char *file, int line, struct guest *guest);
  * driver gets it. */
 extern BOOL init_device_test(struct guest *guest, struct mmio_log *log, const GUID *instance,
         REFIID iid, IUnknown **device, void **iface);
+
+/* Qword i of page p of a test section with the given tag. */
+static inline UINT64 section_pattern(unsigned int tag, unsigned int page, unsigned int index)
+{
+    return (UINT64)tag << 48 | (UINT64)page << 32 | index;
+}
+/* A pagefile-backed section of pages 4 KiB pages holding section_pattern()
+ * and a read-write view of it. */
+#define create_test_section(a, b, c) create_test_section_(__FILE__, __LINE__, a, b, c)
+extern HANDLE create_test_section_(const char *file, int line, unsigned int tag, unsigned int pages, UINT64 **view);
+
+/* What the process holds, for leak checks: fds, mappings and threads counted
+ * on the unix side by vmidltest.dll (under Wine, Z:\proc\self would show
+ * wineserver), and handles from the system handle table (Wine 8's
+ * GetProcessHandleCount returns 0). */
+struct test_resources
+{
+    struct vmidltest_resources unix;
+    DWORD handles;
+};
+
+/* Loads vmidltest.dll; FALSE where it is absent (Windows). */
+extern BOOL init_test_resources(void);
+#define get_test_resources(r) get_test_resources_(__FILE__, __LINE__, r)
+extern void get_test_resources_(const char *file, int line, struct test_resources *resources);
+/* ok() that every count equals the baseline's. */
+#define check_test_resources(a, b) check_test_resources_(__FILE__, __LINE__, a, b)
+extern void check_test_resources_(const char *file, int line, const struct test_resources *now,
+        const struct test_resources *baseline);
 
 #endif /* __VMIDL_TEST_H */
