@@ -2,7 +2,7 @@
  * IVmFiovGuestMemoryFastNotification driven by a real guest: matching
  * guest writes set the event without reaching the emulator, everything else
  * reaches the emulator and sets nothing.  Bad input and conflicts:
- * badinput.c.
+ * badinput.c; the doorbell cap: exhaustion.c.
  */
 
 #define COBJMACROS
@@ -265,46 +265,6 @@ static void test_unregister_while_ringing(void)
     CloseHandle(event);
 }
 
-/* A device may hold 1024 doorbells; the next one fails cleanly and the
- * device works on.  Deleting the partition drops them all at once. */
-static void test_doorbell_cap(void)
-{
-    static const GUID other = {0x646f6f72, 0x6265, 0x6c6c, {0xca, 0x90, 0, 0, 0, 0, 0, 0}};
-    IVmFiovGuestMemoryFastNotification *many;
-    VMIDL_FLEXIO_DEVICE_DESC desc;
-    struct guest cap_guest;
-    IUnknown *device;
-    HANDLE event;
-    unsigned int i;
-    HRESULT hr;
-
-    if (!create_guest(&cap_guest)) return;
-    guest_device_desc(&desc, &other, &mmio, BAR0);
-    hr = pVmidlAddFlexIoDevice(cap_guest.partition, &desc, &device);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    hr = IUnknown_QueryInterface(device, &IID_IVmFiovGuestMemoryFastNotification, (void **)&many);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    event = CreateEventA(NULL, FALSE, FALSE, NULL);
-
-    for (i = 0; i < 1024; i++)
-        if (FAILED(hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(many, FIOV_BAR0, i * 8, i, SIZE_QWORD, event)))
-            break;
-    ok(hr == S_OK && i == 1024, "doorbell %u failed, hr %#lx\n", i, hr);
-    hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(many, FIOV_BAR0, 0x8000, 1, SIZE_QWORD, event);
-    ok(hr == HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES), "doorbell 1025: got hr %#lx\n", hr);
-    hr = IVmFiovGuestMemoryFastNotification_UnregisterDoorbell(many, FIOV_BAR0, 0x8000, 1, SIZE_QWORD);
-    ok(hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND), "doorbell 1025 half-registered: got hr %#lx\n", hr);
-    hr = IVmFiovGuestMemoryFastNotification_UnregisterDoorbell(many, FIOV_BAR0, 8, 1, SIZE_QWORD);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(many, FIOV_BAR0, 0x8000, 1, SIZE_QWORD, event);
-    ok(hr == S_OK, "after one was released: got hr %#lx\n", hr);
-
-    CloseHandle(event);
-    guest_destroy(&cap_guest);
-    IVmFiovGuestMemoryFastNotification_Release(many);
-    ok(!IUnknown_Release(device), "device still referenced\n");
-}
-
 START_TEST(doorbell)
 {
     IUnknown *device;
@@ -321,7 +281,6 @@ START_TEST(doorbell)
     test_shared_address();
     test_bar_move();
     test_unregister_while_ringing();
-    test_doorbell_cap();
 
     unregister_doorbell(FIOV_BAR2, SENTINEL_OFFSET, 0, SIZE_DWORD | ANY_VALUE);
     CloseHandle(sentinel);
