@@ -1,7 +1,7 @@
 /*
  * Conformance tests for the partition host (include/vmidlhost.h): partition
  * lifetime, guest RAM, running a real ring-3 guest, and devices whose BARs
- * hand intercepted MMIO to the emulator.
+ * hand intercepted MMIO to the emulator.  Bad arguments: badinput.c.
  */
 
 #define COBJMACROS
@@ -12,64 +12,23 @@
 
 static const GUID runtime_id = {0x11111111, 0x2222, 0x3333, {0x44, 0x44, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55}};
 static const GUID instance1 = {0x1, 0x2, 0x3, {0xde, 0xad, 0xbe, 0xef, 0x00, 0x00, 0x00, 0x01}};
-static const GUID instance2 = {0x1, 0x2, 0x3, {0xde, 0xad, 0xbe, 0xef, 0x00, 0x00, 0x00, 0x02}};
 
-static void test_partition_arguments(void)
+/* Partitions with several VPs; bad arguments are in badinput.c. */
+static void test_partition_vps(void)
 {
-    VMIDL_PARTITION_HANDLE partition = (void *)0xdeadbeef;
-    VMIDL_RUN_VP_EXIT_CONTEXT exit;
+    VMIDL_PARTITION_HANDLE partition;
     VMIDL_VP_REGISTERS regs;
     HRESULT hr;
-    BYTE *ram;
-
-    hr = pVmidlCreatePartition(NULL, 1, &partition);
-    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
-    ok(!partition, "got partition %p\n", partition);
-    hr = pVmidlCreatePartition(&runtime_id, 0, &partition);
-    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
-    hr = pVmidlCreatePartition(&runtime_id, 65, &partition);
-    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
-    hr = pVmidlCreatePartition(&runtime_id, 1, NULL);
-    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
-    hr = pVmidlDeletePartition(NULL);
-    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
 
     hr = pVmidlCreatePartition(&runtime_id, 2, &partition);
     ok(hr == S_OK, "got hr %#lx\n", hr);
-
-    ram = VirtualAlloc(NULL, 0x10000, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
-    hr = pVmidlMapGpaRange(partition, ram + 1, 0, 0x1000, VMIDL_MAP_GPA_RANGE_FLAG_READ);
-    ok(hr == E_INVALIDARG, "misaligned host address: got hr %#lx\n", hr);
-    hr = pVmidlMapGpaRange(partition, ram, 0x800, 0x1000, VMIDL_MAP_GPA_RANGE_FLAG_READ);
-    ok(hr == E_INVALIDARG, "misaligned guest address: got hr %#lx\n", hr);
-    hr = pVmidlMapGpaRange(partition, ram, 0, 0, VMIDL_MAP_GPA_RANGE_FLAG_READ);
-    ok(hr == E_INVALIDARG, "empty range: got hr %#lx\n", hr);
-    hr = pVmidlMapGpaRange(partition, ram, ~0ull & ~0xfffull, 0x2000, VMIDL_MAP_GPA_RANGE_FLAG_READ);
-    ok(hr == E_INVALIDARG, "wrapping range: got hr %#lx\n", hr);
-    hr = pVmidlMapGpaRange(partition, ram, 0, 0x1000, VMIDL_MAP_GPA_RANGE_FLAG_WRITE);
-    ok(hr == E_INVALIDARG, "write without read: got hr %#lx\n", hr);
-    hr = pVmidlMapGpaRange(partition, ram, 0, 0x1000, 0x10 | VMIDL_MAP_GPA_RANGE_FLAG_READ);
-    ok(hr == E_INVALIDARG, "unknown flag: got hr %#lx\n", hr);
-    hr = pVmidlMapGpaRange(partition, ram, 0, 0x10000, VMIDL_MAP_GPA_RANGE_FLAG_READ);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    hr = pVmidlMapGpaRange(partition, ram, 0x8000, 0x1000, VMIDL_MAP_GPA_RANGE_FLAG_READ);
-    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "overlapping RAM: got hr %#lx\n", hr);
-
-    memset(&regs, 0, sizeof(regs));
-    hr = pVmidlSetVirtualProcessorRegisters(partition, 2, &regs);
-    ok(hr == E_INVALIDARG, "vp index 2: got hr %#lx\n", hr);
-    hr = pVmidlSetVirtualProcessorRegisters(partition, 0, NULL);
-    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
+    if (FAILED(hr)) return;
     hr = pVmidlGetVirtualProcessorRegisters(partition, 1, &regs);
     ok(hr == S_OK, "got hr %#lx\n", hr);
-    hr = pVmidlRunVirtualProcessor(partition, 2, &exit);
-    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
-    hr = pVmidlRunVirtualProcessor(partition, 0, NULL);
-    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
-
+    hr = pVmidlSetVirtualProcessorRegisters(partition, 1, &regs);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
     hr = pVmidlDeletePartition(partition);
     ok(hr == S_OK, "got hr %#lx\n", hr);
-    VirtualFree(ram, 0, MEM_RELEASE);
 }
 
 static void test_run_guest(void)
@@ -133,8 +92,8 @@ static void test_run_guest(void)
 static void test_device_mmio(void)
 {
     static const UINT32 sizes[] = {1, 2, 4, 8};
-    VMIDL_FLEXIO_DEVICE_DESC desc, desc2;
-    IUnknown *device, *device2;
+    VMIDL_FLEXIO_DEVICE_DESC desc;
+    IUnknown *device;
     struct mmio_log log;
     unsigned int i, op[4];
     struct guest guest;
@@ -144,32 +103,8 @@ static void test_device_mmio(void)
     mmio_log_init(&log);
 
     guest_device_desc(&desc, &instance1, &log, GUEST_BAR_BASE);
-    desc.MmioCallback = NULL;
-    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
-    ok(hr == E_INVALIDARG, "no callback: got hr %#lx\n", hr);
-    guest_device_desc(&desc, &instance1, &log, GUEST_BAR_BASE + 0x800);
-    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
-    ok(hr == E_INVALIDARG, "misaligned BAR: got hr %#lx\n", hr);
-    guest_device_desc(&desc, &instance1, &log, GUEST_BAR_BASE);
-    desc.BarSize[FIOV_BAR1] = 0x1800;
-    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
-    ok(hr == E_INVALIDARG, "BAR size not in pages: got hr %#lx\n", hr);
-    guest_device_desc(&desc, &instance1, &log, 0x100000);
-    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
-    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "BAR over RAM: got hr %#lx\n", hr);
-    hr = pVmidlAddFlexIoDevice(guest.partition, NULL, &device);
-    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
-
-    guest_device_desc(&desc, &instance1, &log, GUEST_BAR_BASE);
-    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, NULL);
-    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
     hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
     ok(hr == S_OK, "got hr %#lx\n", hr);
-    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device2);
-    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "same instance: got hr %#lx\n", hr);
-    guest_device_desc(&desc2, &instance2, &log, GUEST_BAR_BASE + 0x8000);
-    hr = pVmidlAddFlexIoDevice(guest.partition, &desc2, &device2);
-    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "overlapping BARs: got hr %#lx\n", hr);
 
     /* Every size, both directions, reaches the emulator with BAR and offset. */
     guest_reset_ops(&guest);
@@ -201,14 +136,6 @@ static void test_device_mmio(void)
             log.accesses[8].bar, log.accesses[8].offset);
 
     /* Moving a BAR moves what it decodes. */
-    hr = pVmidlSetBarAddress(guest.partition, &instance2, FIOV_BAR0, GUEST_BAR_BASE + 0x400000);
-    ok(hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND), "got hr %#lx\n", hr);
-    hr = pVmidlSetBarAddress(guest.partition, &instance1, FIOV_BAR1, GUEST_BAR_BASE + 0x400000);
-    ok(hr == E_INVALIDARG, "absent BAR: got hr %#lx\n", hr);
-    hr = pVmidlSetBarAddress(guest.partition, &instance1, FIOV_BAR0, 0x200000);
-    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "onto RAM: got hr %#lx\n", hr);
-    hr = pVmidlSetBarAddress(guest.partition, &instance1, FIOV_BAR0, GUEST_BAR_BASE + 0x100000);
-    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "onto the device's own BAR2: got hr %#lx\n", hr);
     hr = pVmidlSetBarAddress(guest.partition, &instance1, FIOV_BAR0, GUEST_BAR_BASE + 0x400000);
     ok(hr == S_OK, "got hr %#lx\n", hr);
     mmio_log_reset(&log);
@@ -276,7 +203,7 @@ START_TEST(host)
     if (!init_guest_test(&guest)) return;
     guest_destroy(&guest);
 
-    test_partition_arguments();
+    test_partition_vps();
     test_run_guest();
     test_device_mmio();
     test_delete_with_devices();

@@ -54,6 +54,19 @@ BOOL init_guest_test(struct guest *guest)
     return SUCCEEDED(hr);
 }
 
+HANDLE create_test_section_(const char *file, int line, unsigned int tag, unsigned int pages, UINT64 **view)
+{
+    HANDLE section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, pages * 0x1000, NULL);
+    unsigned int p, i;
+
+    ok_(file, line)(!!section, "CreateFileMapping failed, error %lu\n", GetLastError());
+    *view = MapViewOfFile(section, FILE_MAP_ALL_ACCESS, 0, 0, 0);
+    ok_(file, line)(!!*view, "MapViewOfFile failed, error %lu\n", GetLastError());
+    for (p = 0; p < pages; p++)
+        for (i = 0; i < 0x1000 / 8; i++) (*view)[p * 0x1000 / 8 + i] = section_pattern(tag, p, i);
+    return section;
+}
+
 BOOL init_resource_counting(void)
 {
     pNtQuerySystemInformation = (void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtQuerySystemInformation");
@@ -96,14 +109,29 @@ void get_resources(struct resources *r)
     r->handles = count_handles();
 }
 
-void check_resources_(const char *file, int line, const struct resources *now, const struct resources *baseline)
+static BOOL resources_settled(const struct resources *now, const struct resources *baseline)
 {
-    ok_(file, line)(now->unix.fds == baseline->unix.fds, "fds: %u, baseline %u\n", now->unix.fds, baseline->unix.fds);
-    ok_(file, line)(now->unix.shared_maps == baseline->unix.shared_maps, "shared mappings: %u, baseline %u\n",
-            now->unix.shared_maps, baseline->unix.shared_maps);
-    ok_(file, line)(now->unix.maps == baseline->unix.maps, "mappings: %u, baseline %u\n",
-            now->unix.maps, baseline->unix.maps);
-    ok_(file, line)(now->unix.threads == baseline->unix.threads, "threads: %u, baseline %u\n",
-            now->unix.threads, baseline->unix.threads);
-    ok_(file, line)(now->handles == baseline->handles, "handles: %lu, baseline %lu\n", now->handles, baseline->handles);
+    return now->unix.fds <= baseline->unix.fds && now->unix.threads <= baseline->unix.threads
+            && now->unix.maps <= baseline->unix.maps && now->handles <= baseline->handles;
+}
+
+void check_resources_(const char *file, int line, const struct resources *baseline)
+{
+    struct resources now;
+    unsigned int tries;
+
+    for (tries = 0; tries < 100; tries++)
+    {
+        get_resources(&now);
+        if (resources_settled(&now, baseline)) break;
+        Sleep(10);
+    }
+    ok_(file, line)(now.unix.fds == baseline->unix.fds, "fds: %u, baseline %u\n", now.unix.fds, baseline->unix.fds);
+    ok_(file, line)(now.unix.shared_maps == baseline->unix.shared_maps, "shared mappings: %u, baseline %u\n",
+            now.unix.shared_maps, baseline->unix.shared_maps);
+    ok_(file, line)(now.unix.maps == baseline->unix.maps, "mappings: %u, baseline %u\n",
+            now.unix.maps, baseline->unix.maps);
+    ok_(file, line)(now.unix.threads == baseline->unix.threads, "threads: %u, baseline %u\n",
+            now.unix.threads, baseline->unix.threads);
+    ok_(file, line)(now.handles == baseline->handles, "handles: %lu, baseline %lu\n", now.handles, baseline->handles);
 }

@@ -23,6 +23,16 @@ extern BOOL create_guest_(const char *file, int line, struct guest *guest);
 extern BOOL init_device_test(struct guest *guest, struct mmio_log *log, const GUID *instance,
         REFIID iid, IUnknown **device, void **iface);
 
+/* Qword i of page p of a test section with the given tag. */
+static inline UINT64 section_pattern(unsigned int tag, unsigned int page, unsigned int index)
+{
+    return (UINT64)tag << 48 | (UINT64)page << 32 | index;
+}
+/* A pagefile-backed section of pages 4 KiB pages holding section_pattern()
+ * and a read-write view of it. */
+#define create_test_section(a, b, c) create_test_section_(__FILE__, __LINE__, a, b, c)
+extern HANDLE create_test_section_(const char *file, int line, unsigned int tag, unsigned int pages, UINT64 **view);
+
 /* What the process holds, counted from its unix side by vmidltest.dll
  * (Wine only) and from the system handle table. */
 struct resources
@@ -34,8 +44,10 @@ struct resources
 /* Loads vmidltest.dll; win_skip and FALSE where it is absent. */
 extern BOOL init_resource_counting(void);
 extern void get_resources(struct resources *r);
-#define check_resources(a, b) check_resources_(__FILE__, __LINE__, a, b)
-extern void check_resources_(const char *file, int line, const struct resources *now,
-        const struct resources *baseline);
+/* ok() that every count is back to the baseline's.  Counts that are over
+ * get a moment to settle: a Wine thread closes its server pipes and leaves
+ * /proc/self/task only after WaitForSingleObject on it has returned. */
+#define check_resources(baseline) check_resources_(__FILE__, __LINE__, baseline)
+extern void check_resources_(const char *file, int line, const struct resources *baseline);
 
 #endif /* __VMIDL_TEST_H */
