@@ -28,6 +28,7 @@
 #define COUNTED_BASE    0xf000      /* two counted doorbells per device */
 #define COUNTED         (2 * DEVICES)
 #define CONTROL_GPA     GUEST_DATA
+#define SCRATCH_BAR     0x100000000ull  /* for counting free memslots */
 
 static const GUID instance_base = {0x73747265, 0x7373, 0x0000, {1, 2, 3, 4, 5, 6, 7, 0}};
 
@@ -337,7 +338,7 @@ static void test_stress(void)
     struct worker workers[THREADS];
     HANDLE threads[THREADS], vcpu, waiter;
     struct resources baseline;
-    unsigned int i, ops = 0, failed = 0;
+    unsigned int i, ops = 0, failed = 0, free_memslots;
     DWORD start, ret, code;
     UINT64 rings = 0;
     HRESULT hr;
@@ -350,6 +351,7 @@ static void test_stress(void)
     section = create_section();
     if (!add_devices()) return;
     fill_control();
+    free_memslots = count_free_memslots(&guest, SCRATCH_BAR);
 
     stop_waiter = CreateEventA(NULL, TRUE, FALSE, NULL);
     waiter = CreateThread(NULL, 0, waiter_proc, NULL, 0, NULL);
@@ -376,6 +378,8 @@ static void test_stress(void)
     }
     ok(ops == OPS, "%u operations run\n", ops);
     ok(!failed, "%u of %u operations returned an unexpected HRESULT\n", failed, ops);
+    i = count_free_memslots(&guest, SCRATCH_BAR);
+    ok(i == free_memslots, "%u memslots free, %u before\n", i, free_memslots);
 
     control->stop = 1;
     ret = WaitForSingleObject(vcpu, 30000);

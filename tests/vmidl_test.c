@@ -4,8 +4,10 @@
 
 #include "ntstatus.h"
 #define WIN32_NO_STATUS
+#define COBJMACROS
 #include "wine/test.h"
 #include "winternl.h"
+#include "vmfiov.h"
 #include "vmidl_test.h"
 
 static NTSTATUS (WINAPI *pVmidlTestGetResources)(struct vmidltest_resources *);
@@ -65,6 +67,35 @@ HANDLE create_test_section_(const char *file, int line, unsigned int tag, unsign
     for (p = 0; p < pages; p++)
         for (i = 0; i < 0x1000 / 8; i++) (*view)[p * 0x1000 / 8 + i] = section_pattern(tag, p, i);
     return section;
+}
+
+unsigned int count_free_memslots_(const char *file, int line, struct guest *guest, UINT64 bar_address)
+{
+    static const GUID scratch = {0x736c6f74, 0x7363, 0x7261, {0x74, 0x63, 0x68, 0, 0, 0, 0, 0}};
+    const UINT64 bar_size = 0x10000000;
+    IVmFiovGuestMmioMappings *mappings;
+    VMIDL_FLEXIO_DEVICE_DESC desc;
+    unsigned int count = 0;
+    IUnknown *device;
+    HANDLE section;
+    HRESULT hr;
+
+    guest_device_desc(&desc, &scratch, NULL, bar_address);
+    desc.BarSize[FIOV_BAR0] = bar_size;
+    desc.BarAddress[FIOV_BAR2] = bar_address + bar_size;
+    hr = pVmidlAddFlexIoDevice(guest->partition, &desc, &device);
+    ok_(file, line)(hr == S_OK, "cannot add the scratch device, hr %#lx\n", hr);
+    if (FAILED(hr)) return 0;
+    IUnknown_QueryInterface(device, &IID_IVmFiovGuestMmioMappings, (void **)&mappings);
+    section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x1000, NULL);
+    while (count < bar_size / 0x1000 && SUCCEEDED(hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(
+            mappings, FIOV_BAR0, count, 1, FiovMmioMappingFlagNone, section, 0)))
+        count++;
+    ok_(file, line)(hr == HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES), "range %u: got hr %#lx\n", count, hr);
+    CloseHandle(section);
+    IVmFiovGuestMmioMappings_Release(mappings);
+    IUnknown_Release(device);
+    return count;
 }
 
 BOOL init_resource_counting(void)

@@ -33,6 +33,12 @@ static inline UINT64 section_pattern(unsigned int tag, unsigned int page, unsign
 #define create_test_section(a, b, c) create_test_section_(__FILE__, __LINE__, a, b, c)
 extern HANDLE create_test_section_(const char *file, int line, unsigned int tag, unsigned int pages, UINT64 **view);
 
+/* How many more memslots KVM gives this partition: one-page ranges of a
+ * scratch device with a 256 MiB BAR0 at bar_address, until KVM refuses.
+ * Takes seconds; KVM has some 32,000. */
+#define count_free_memslots(a, b) count_free_memslots_(__FILE__, __LINE__, a, b)
+extern unsigned int count_free_memslots_(const char *file, int line, struct guest *guest, UINT64 bar_address);
+
 /* What the process holds, counted from its unix side by vmidltest.dll
  * (Wine only) and from the system handle table. */
 struct resources
