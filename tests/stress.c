@@ -338,7 +338,8 @@ static void test_stress(void)
     struct worker workers[THREADS];
     HANDLE threads[THREADS], vcpu, waiter;
     struct resources baseline;
-    unsigned int i, ops = 0, failed = 0, free_memslots;
+    unsigned int i, ops = 0, failed = 0, free_memslots = 0;
+    BOOL count_memslots;
     DWORD start, ret, code;
     UINT64 rings = 0;
     HRESULT hr;
@@ -351,7 +352,10 @@ static void test_stress(void)
     section = create_section();
     if (!add_devices()) return;
     fill_control();
-    free_memslots = count_free_memslots(&guest, SCRATCH_BAR);
+    /* valgrind gives up past some thousands of mappings (VG_N_SEGMENTS), and
+     * counting memslots takes 32,000: that check is for runs without it. */
+    count_memslots = !GetEnvironmentVariableA("VMIDL_TEST_VALGRIND", NULL, 0);
+    if (count_memslots) free_memslots = count_free_memslots(&guest, SCRATCH_BAR);
 
     stop_waiter = CreateEventA(NULL, TRUE, FALSE, NULL);
     waiter = CreateThread(NULL, 0, waiter_proc, NULL, 0, NULL);
@@ -378,8 +382,11 @@ static void test_stress(void)
     }
     ok(ops == OPS, "%u operations run\n", ops);
     ok(!failed, "%u of %u operations returned an unexpected HRESULT\n", failed, ops);
-    i = count_free_memslots(&guest, SCRATCH_BAR);
-    ok(i == free_memslots, "%u memslots free, %u before\n", i, free_memslots);
+    if (count_memslots)
+    {
+        i = count_free_memslots(&guest, SCRATCH_BAR);
+        ok(i == free_memslots, "%u memslots free, %u before\n", i, free_memslots);
+    }
 
     control->stop = 1;
     ret = WaitForSingleObject(vcpu, 30000);

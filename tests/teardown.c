@@ -50,7 +50,7 @@ static IUnknown *create_busy_device_desc(struct guest *guest, const VMIDL_FLEXIO
     GetTempPathA(ARRAYSIZE(dir), dir);
     GetTempFileNameA(dir, "vmi", 0, path);
     file = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
-    WriteFile(file, dir, 4 * PAGE > sizeof(dir) ? sizeof(dir) : 4 * PAGE, &written, NULL);
+    WriteFile(file, path, strlen(path), &written, NULL);
     section = CreateFileMappingA(file, NULL, PAGE_READWRITE, 0, 4 * PAGE, NULL);
     hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, 4, 1, FiovMmioMappingFlagWriteable, section, 1);
     ok(hr == S_OK, "got hr %#lx\n", hr);

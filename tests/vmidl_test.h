@@ -49,6 +49,7 @@ struct resources
 
 /* Loads vmidltest.dll; win_skip and FALSE where it is absent. */
 extern BOOL init_resource_counting(void);
+/* Counts that stay the same for 10 ms. */
 extern void get_resources(struct resources *r);
 /* ok() that every count is back to the baseline's.  Counts that are over
  * get a moment to settle: a Wine thread closes its server pipes and leaves

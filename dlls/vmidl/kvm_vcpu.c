@@ -38,6 +38,7 @@ static int vcpu_set_cpuid(int fd)
         }
         cpuid = grown;
         cpuid->nent = nent;
+        cpuid->padding = 0;
         if (!ioctl(kvm_sys_fd, KVM_GET_SUPPORTED_CPUID, cpuid)) break;
         if (errno != E2BIG || nent >= 4096)
         {
