@@ -385,92 +385,154 @@ static void bench_p6(void)
 
 /* --- P4: CreateSectionBackedMmioRange + Destroy ---------------------------- */
 
+/* One partition per live count, so that samples at every count interleave
+ * and drifting machine load cannot pass for a dependence on the count. */
+struct counted_partition
+{
+    VMIDL_PARTITION_HANDLE partition;
+    IUnknown *device;
+    IVmFiovGuestMmioMappings *mappings;
+    IVmFiovGuestMemoryFastNotification *notification;
+};
+
+static void create_counted_partition(struct counted_partition *p, unsigned int n, UINT64 bar, UINT64 size)
+{
+    GUID runtime = instance(n);
+
+    CHECK(pVmidlCreatePartition(&runtime, 1, &p->partition));
+    add_device(p->partition, n, bar, size, 0, 0, &p->device);
+    get_interface(p->partition, n, &IID_IVmFiovGuestMmioMappings, (void **)&p->mappings);
+    get_interface(p->partition, n, &IID_IVmFiovGuestMemoryFastNotification, (void **)&p->notification);
+}
+
+/* Deleting the partition drops every memslot and ioeventfd at once. */
+static void delete_counted_partition(struct counted_partition *p)
+{
+    IVmFiovGuestMmioMappings_Release(p->mappings);
+    IVmFiovGuestMemoryFastNotification_Release(p->notification);
+    CHECK(pVmidlDeletePartition(p->partition));
+    IUnknown_Release(p->device);
+}
+
 static void bench_p4(void)
 {
-    static const GUID runtime = {0x62656e63, 0x6800, 0x5034, {0}};
-    IVmFiovGuestMmioMappings *mappings;
-    VMIDL_PARTITION_HANDLE partition;
-    unsigned int c, i, live = 0;
-    IUnknown *device;
+    struct counted_partition parts[ARRAYSIZE(bench_p4_counts)];
+    unsigned int c, i, live;
     HANDLE section;
     char name[64];
 
-    CHECK(pVmidlCreatePartition(&runtime, 1, &partition));
-    add_device(partition, 0x40, BENCH_P4_BAR, BENCH_P4_BAR_SIZE, 0, 0, &device);
-    get_interface(partition, 0x40, &IID_IVmFiovGuestMmioMappings, (void **)&mappings);
     if (!(section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 4096, NULL)))
         die("CreateFileMapping failed");
     for (c = 0; c < ARRAYSIZE(bench_p4_counts); c++)
     {
-        double rss = rss_kib();
-        unsigned int from = live;
+        double rss;
 
-        for (; live < bench_p4_counts[c]; live++)
-            CHECK(IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, 1 + live, 1,
+        create_counted_partition(&parts[c], 0x40 + c, BENCH_P4_BAR, BENCH_P4_BAR_SIZE);
+        rss = rss_kib();
+        for (live = 0; live < bench_p4_counts[c]; live++)
+        {
+            CHECK(IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(parts[c].mappings, FIOV_BAR0, 1 + live, 1,
                     FiovMmioMappingFlagWriteable, section, 0));
-        if (from == 100 && live == 1000) emit("P7", "rss_kib_per_1000_ranges", (rss_kib() - rss) * 1000 / 900);
-        sprintf(name, "create_destroy_us_%u", live);
-        for (i = 0; i < BENCH_WARMUP + BENCH_P4_SAMPLES; i++)
+            /* P7: the first 1000 (with one-time heap growth), then the next 1000. */
+            if (live + 1 == 1000 && bench_p4_counts[c] >= 2000)
+            {
+                emit("P7", "rss_kib_first_1000_ranges", rss_kib() - rss);
+                rss = rss_kib();
+            }
+            if (live + 1 == 2000) emit("P7", "rss_kib_per_1000_ranges", rss_kib() - rss);
+        }
+    }
+    for (i = 0; i < BENCH_WARMUP + BENCH_P4_SAMPLES; i++)
+    {
+        for (c = 0; c < ARRAYSIZE(bench_p4_counts); c++)
         {
             UINT64 t0 = tsc();
 
-            CHECK(IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, 0, 1,
+            CHECK(IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(parts[c].mappings, FIOV_BAR0, 0, 1,
                     FiovMmioMappingFlagWriteable, section, 0));
-            CHECK(IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(mappings, FIOV_BAR0, 0));
+            CHECK(IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(parts[c].mappings, FIOV_BAR0, 0));
+            sprintf(name, "create_destroy_us_%u", bench_p4_counts[c]);
             if (i >= BENCH_WARMUP) emit("P4", name, ticks_us(tsc() - t0));
         }
     }
+    for (c = 0; c < ARRAYSIZE(bench_p4_counts); c++) delete_counted_partition(&parts[c]);
     CloseHandle(section);
-    IVmFiovGuestMmioMappings_Release(mappings);
-    CHECK(pVmidlDeletePartition(partition));
-    IUnknown_Release(device);
 }
 
 /* --- P5: RegisterDoorbell + UnregisterDoorbell -------------------------------- */
 
+/* P7: RSS for a second 1000 doorbells, on a second device of a partition
+ * that already has 1000 (one device takes at most 1024). */
+static void bench_p7_doorbells(HANDLE *events)
+{
+    struct counted_partition p;
+    IVmFiovGuestMemoryFastNotification *second;
+    IUnknown *device;
+    unsigned int i;
+    double rss;
+
+    create_counted_partition(&p, 0x70, BENCH_P5_BAR, BENCH_P5_BAR_SIZE);
+    add_device(p.partition, 0x71, BENCH_P5_BAR + BENCH_P5_BAR_SIZE, BENCH_P5_BAR_SIZE, 0, 0, &device);
+    get_interface(p.partition, 0x71, &IID_IVmFiovGuestMemoryFastNotification, (void **)&second);
+    for (i = 0; i < 1000; i++) CHECK(register_doorbell(p.notification, (1 + i) * 8, events[i]));
+    rss = rss_kib();
+    for (i = 0; i < 1000; i++) CHECK(register_doorbell(second, (1 + i) * 8, events[i]));
+    emit("P7", "rss_kib_per_1000_doorbells", rss_kib() - rss);
+    IVmFiovGuestMemoryFastNotification_Release(second);
+    delete_counted_partition(&p);
+    IUnknown_Release(device);
+}
+
 static void bench_p5(void)
 {
-    static const GUID runtime = {0x62656e63, 0x6800, 0x5035, {0}};
-    IVmFiovGuestMemoryFastNotification *notification;
-    VMIDL_PARTITION_HANDLE partition;
-    unsigned int c, i, live = 0;
-    HANDLE event, live_event;
-    IUnknown *device;
+    struct counted_partition parts[ARRAYSIZE(bench_p5_counts)];
+    HANDLE event, live_events[1000];
+    unsigned int c, i, live;
     char name[64];
 
-    CHECK(pVmidlCreatePartition(&runtime, 1, &partition));
-    add_device(partition, 0x50, BENCH_P5_BAR, BENCH_P5_BAR_SIZE, 0, 0, &device);
-    get_interface(partition, 0x50, &IID_IVmFiovGuestMemoryFastNotification, (void **)&notification);
     event = CreateEventA(NULL, FALSE, FALSE, NULL);
-    live_event = CreateEventA(NULL, FALSE, FALSE, NULL);
+    for (i = 0; i < ARRAYSIZE(live_events); i++) live_events[i] = CreateEventA(NULL, FALSE, FALSE, NULL);
     for (c = 0; c < ARRAYSIZE(bench_p5_counts); c++)
     {
-        double rss = rss_kib();
-        unsigned int from = live;
+        double rss;
 
-        for (; live < bench_p5_counts[c]; live++)
-            CHECK(register_doorbell(notification, (1 + live) * 8, live_event));
-        if (from == 100 && live == 1000)
+        create_counted_partition(&parts[c], 0x50 + c, BENCH_P5_BAR, BENCH_P5_BAR_SIZE);
+        if (bench_p5_counts[c] == 1000) emit("P7", "threads_with_0_doorbells", count_threads());
+        rss = rss_kib();
+        /* A driver's doorbells have events of their own. */
+        for (live = 0; live < bench_p5_counts[c]; live++)
+            CHECK(register_doorbell(parts[c].notification, (1 + live) * 8, live_events[live]));
+        if (bench_p5_counts[c] == 1000)
         {
-            emit("P7", "rss_kib_per_1000_doorbells", (rss_kib() - rss) * 1000 / 900);
+            emit("P7", "rss_kib_first_1000_doorbells", rss_kib() - rss);
             emit("P7", "threads_with_1000_doorbells", count_threads());
         }
-        if (live == 0) emit("P7", "threads_with_0_doorbells", count_threads());
-        sprintf(name, "register_unregister_us_%u", live);
-        for (i = 0; i < BENCH_P5_SAMPLES; i++)
+    }
+    bench_p7_doorbells(live_events);
+    for (i = 0; i < BENCH_P5_SAMPLES; i++)
+    {
+        for (c = 0; c < ARRAYSIZE(bench_p5_counts); c++)
         {
             UINT64 t0 = tsc();
 
-            CHECK(register_doorbell(notification, 0, event));
-            CHECK(unregister_doorbell(notification, 0));
+            CHECK(register_doorbell(parts[c].notification, 0, event));
+            CHECK(unregister_doorbell(parts[c].notification, 0));
+            sprintf(name, "register_unregister_us_%u", bench_p5_counts[c]);
             emit("P5", name, ticks_us(tsc() - t0));
         }
     }
-    IVmFiovGuestMemoryFastNotification_Release(notification);
-    CHECK(pVmidlDeletePartition(partition));     /* no grace period per doorbell */
-    IUnknown_Release(device);
+    for (c = 0; c < ARRAYSIZE(bench_p5_counts); c++) delete_counted_partition(&parts[c]);
     CloseHandle(event);
-    CloseHandle(live_event);
+    for (i = 0; i < ARRAYSIZE(live_events); i++) CloseHandle(live_events[i]);
+}
+
+/* Which figures to run: all, or those named in the optional third argument
+ * (e.g. "P4P6"), for investigating one of them. */
+static const char *only;
+
+static BOOL wanted(const char *figure)
+{
+    return !only || strstr(only, figure);
 }
 
 int main(int argc, char **argv)
@@ -482,13 +544,14 @@ int main(int argc, char **argv)
     unsigned int i;
     HRESULT hr;
 
-    if (argc != 3)
+    if (argc != 3 && argc != 4)
     {
-        fprintf(stderr, "usage: bench.exe OUT.TXT ROUND\n");
+        fprintf(stderr, "usage: bench.exe OUT.TXT ROUND [FIGURES]\n");
         return 2;
     }
     if (!(out = fopen(argv[1], "ab"))) die("cannot open %s", argv[1]);
     round_number = atoi(argv[2]);
+    if (argc == 4) only = argv[3];
     if (!guest_load_host_api()) die("vmidl.dll with the partition host API is not available");
     if ((module = LoadLibraryA("vmidltest.dll")))
         pVmidlTestGetResources = (void *)GetProcAddress(module, "VmidlTestGetResources");
@@ -509,21 +572,21 @@ int main(int argc, char **argv)
     doorbell_event = CreateEventA(NULL, FALSE, FALSE, NULL);
     CHECK(register_doorbell(notification, BENCH_DOORBELL_OFF, doorbell_event));
 
-    bench_p1();
-    bench_p2();
-    bench_p3(mappings);
-    bench_p6();
+    if (wanted("P1")) bench_p1();
+    if (wanted("P2")) bench_p2();
+    if (wanted("P3")) bench_p3(mappings);
+    if (wanted("P6")) bench_p6();
 
     IVmFiovGuestMemoryFastNotification_Release(notification);
     IVmFiovGuestMmioMappings_Release(mappings);
     guest_destroy(&guest);
     IUnknown_Release(device);
-    for (i = 0; i < BENCH_STORM_DEVICES; i++) IUnknown_Release(storm_devices[i]);
-    for (i = 0; i < BENCH_STORM_BELLS; i++) CloseHandle(storm_events[i]);
+    for (i = 0; i < BENCH_STORM_DEVICES; i++) if (storm_devices[i]) IUnknown_Release(storm_devices[i]);
+    for (i = 0; i < BENCH_STORM_BELLS; i++) if (storm_events[i]) CloseHandle(storm_events[i]);
     CloseHandle(doorbell_event);
 
-    bench_p4();
-    bench_p5();
+    if (wanted("P4") || wanted("P7")) bench_p4();
+    if (wanted("P5") || wanted("P7")) bench_p5();
     fclose(out);
     return 0;
 }
