@@ -22,13 +22,15 @@ HRESULT (WINAPI *pVmidlAddFlexIoDevice)(VMIDL_PARTITION_HANDLE, const VMIDL_FLEX
 HRESULT (WINAPI *pVmidlSetBarAddress)(VMIDL_PARTITION_HANDLE, REFGUID, FIOV_BAR_SELECTOR, UINT64);
 HRESULT (WINAPI *pVmidlGetVirtualDeviceAccess)(VMIDL_PARTITION_HANDLE, IVmVirtualDeviceAccess **);
 
-/* Assembled from tests/guests and tools/demo by tools/guest_images.S. */
+/* Assembled from tests/guests, tools/demo and tools/bench by tools/guest_images.S. */
 extern const BYTE interp_guest_start[], interp_guest_end[];
 extern const BYTE ring_guest_start[], ring_guest_end[];
 extern const BYTE stress_guest_start[], stress_guest_end[];
+extern const BYTE bench_guest_start[], bench_guest_end[];
 const struct guest_image guest_image_interp = {interp_guest_start, interp_guest_end};
 const struct guest_image guest_image_stress = {stress_guest_start, stress_guest_end};
 const struct guest_image guest_image_ring = {ring_guest_start, ring_guest_end};
+const struct guest_image guest_image_bench = {bench_guest_start, bench_guest_end};
 
 #define PML4_GPA 0x1000
 #define PDPT_GPA 0x2000

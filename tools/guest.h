@@ -71,7 +71,7 @@ struct guest_image
     const BYTE *start;
     const BYTE *end;
 };
-extern const struct guest_image guest_image_interp, guest_image_ring, guest_image_stress;
+extern const struct guest_image guest_image_interp, guest_image_ring, guest_image_stress, guest_image_bench;
 
 struct guest
 {

@@ -19,3 +19,9 @@ stress_guest_end:
 ring_guest_start:
     .incbin "tools/demo/ring.bin"
 ring_guest_end:
+
+    .globl bench_guest_start, bench_guest_end
+    .balign 16
+bench_guest_start:
+    .incbin "tools/bench/guest.bin"
+bench_guest_end:

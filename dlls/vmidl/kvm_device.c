@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "ntstatus.h"
 #define WIN32_NO_STATUS
@@ -70,21 +71,79 @@ void device_remove(struct vm *vm, struct device *device, int vm_closing)
     }
     list_remove(&device->entry);
     if (!vm_closing) pthread_mutex_unlock(&vm->lock);
+    for (i = 0; i < VMIDL_BAR_COUNT; i++) free(device->bars[i].range_index);
     free(device);
 }
 
+/* The first position in the BAR's range index whose range ends above
+ * offset.  Ranges never overlap, so sorting by start sorts by end too. */
+static unsigned int bar_range_position(const struct bar *bar, uint64_t offset)
+{
+    unsigned int low = 0, high = bar->range_count;
+
+    while (low < high)
+    {
+        unsigned int mid = low + (high - low) / 2;
+        const struct mmio_range *range = bar->range_index[mid];
+
+        if (range->bar_offset + range->size <= offset) low = mid + 1;
+        else high = mid;
+    }
+    return low;
+}
+
 /* Whether any range of the BAR overlaps [offset, offset + size).  Called
- * with vm->lock held. */
+ * with vm->lock held, as are the three functions below. */
 int bar_has_range_in(const struct bar *bar, uint64_t offset, uint64_t size)
 {
-    const struct list *cur;
+    unsigned int pos = bar_range_position(bar, offset);
 
-    LIST_FOR_EACH(cur, &bar->ranges)
+    return pos < bar->range_count && ranges_overlap(offset, size, bar->range_index[pos]->bar_offset,
+            bar->range_index[pos]->size);
+}
+
+/* The range that starts at offset, if any. */
+struct mmio_range *bar_find_range(const struct bar *bar, uint64_t offset)
+{
+    unsigned int pos = bar_range_position(bar, offset);
+
+    if (pos < bar->range_count && bar->range_index[pos]->bar_offset == offset) return bar->range_index[pos];
+    return NULL;
+}
+
+/* Adds a range that overlaps none of the BAR's to its index. */
+int bar_index_range(struct bar *bar, struct mmio_range *range)
+{
+    unsigned int pos;
+
+    if (bar->range_count == bar->range_capacity)
     {
-        const struct mmio_range *range = LIST_ENTRY(cur, struct mmio_range, entry);
-        if (ranges_overlap(offset, size, range->bar_offset, range->size)) return 1;
+        unsigned int capacity = bar->range_capacity ? bar->range_capacity * 2 : 16;
+        struct mmio_range **index = realloc(bar->range_index, capacity * sizeof(*index));
+
+        if (!index) return -ENOMEM;
+        bar->range_index = index;
+        bar->range_capacity = capacity;
     }
+    pos = bar_range_position(bar, range->bar_offset);
+    memmove(&bar->range_index[pos + 1], &bar->range_index[pos], (bar->range_count - pos) * sizeof(*bar->range_index));
+    bar->range_index[pos] = range;
+    bar->range_count++;
+    range->bar = bar;
     return 0;
+}
+
+void bar_unindex_range(struct bar *bar, struct mmio_range *range)
+{
+    unsigned int pos = bar_range_position(bar, range->bar_offset);
+
+    if (pos >= bar->range_count || bar->range_index[pos] != range)
+    {
+        ERR("range %p is not in the index of BAR %p\n", range, bar);
+        return;
+    }
+    bar->range_count--;
+    memmove(&bar->range_index[pos], &bar->range_index[pos + 1], (bar->range_count - pos) * sizeof(*bar->range_index));
 }
 
 /* Whether any doorbell of the BAR sits in [offset, offset + size). */

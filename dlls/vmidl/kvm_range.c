@@ -102,7 +102,12 @@ int range_create(struct vm *vm, struct device *device, const struct range_create
         goto err_unlock;
     }
     if ((err = memslot_alloc(vm, &range->slot))) goto err_unlock;
-    if ((err = range_map(vm, bar, range))) goto err_free_slot;
+    if ((err = bar_index_range(bar, range))) goto err_free_slot;
+    if ((err = range_map(vm, bar, range)))
+    {
+        bar_unindex_range(bar, range);
+        goto err_free_slot;
+    }
     list_add_tail(&bar->ranges, &range->entry);
     pthread_mutex_unlock(&vm->lock);
 
@@ -125,6 +130,7 @@ void range_free(struct vm *vm, struct mmio_range *range, int vm_closing)
 {
     if (!vm_closing) memslot_set(vm, range->slot, 0, 0, NULL, 0);
     memslot_free(vm, range->slot);
+    bar_unindex_range(range->bar, range);
     list_remove(&range->entry);
     munmap(range->host, range->size);
     free(range);
@@ -132,17 +138,14 @@ void range_free(struct vm *vm, struct mmio_range *range, int vm_closing)
 
 int range_destroy(struct vm *vm, struct device *device, unsigned int bar, uint64_t bar_offset)
 {
-    struct list *cur;
+    struct mmio_range *range;
     int err = -ENOENT;
 
     pthread_mutex_lock(&vm->lock);
-    LIST_FOR_EACH(cur, &device->bars[bar].ranges)
+    if ((range = bar_find_range(&device->bars[bar], bar_offset)))
     {
-        struct mmio_range *range = LIST_ENTRY(cur, struct mmio_range, entry);
-        if (range->bar_offset != bar_offset) continue;
         range_free(vm, range, 0);
         err = 0;
-        break;
     }
     pthread_mutex_unlock(&vm->lock);
     return err;

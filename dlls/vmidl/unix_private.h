@@ -38,8 +38,12 @@ struct bar
 {
     uint64_t gpa;
     uint64_t size;
-    struct list ranges;         /* struct mmio_range, by bar_offset */
+    struct list ranges;         /* struct mmio_range */
     struct list doorbells;      /* struct doorbell */
+    /* The ranges again, sorted by bar_offset, so that overlap checks and
+     * lookups stay O(log n) with thousands of ranges. */
+    struct mmio_range **range_index;
+    unsigned int range_count, range_capacity;
 };
 
 struct device
@@ -52,6 +56,7 @@ struct device
 struct mmio_range
 {
     struct list entry;
+    struct bar *bar;
     uint64_t bar_offset;
     uint64_t size;
     void *host;                 /* our MAP_SHARED view of the section */
@@ -125,6 +130,9 @@ extern int device_add(struct vm *vm, const uint64_t *bar_gpa, const uint64_t *ba
 extern void device_remove(struct vm *vm, struct device *device, int vm_closing);
 extern int device_move_bar(struct vm *vm, struct device *device, unsigned int bar, uint64_t gpa);
 extern int bar_has_range_in(const struct bar *bar, uint64_t offset, uint64_t size);
+extern struct mmio_range *bar_find_range(const struct bar *bar, uint64_t offset);
+extern int bar_index_range(struct bar *bar, struct mmio_range *range);
+extern void bar_unindex_range(struct bar *bar, struct mmio_range *range);
 extern int bar_has_doorbell_in(const struct bar *bar, uint64_t offset, uint64_t size);
 
 /* kvm_range.c */

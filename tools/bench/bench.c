@@ -1,0 +1,592 @@
+/*
+ * bench.exe: the project side of the benchmark, a Windows program run under
+ * Wine.  It plays both roles a real deployment has: the VM worker (through
+ * vmidlhost.h) and an emulation driver that finds its devices through
+ * IVmVirtualDeviceAccess and uses IVmFiovGuestMmioMappings and
+ * IVmFiovGuestMemoryFastNotification, waiting on Win32 events.  It runs the
+ * same guest as the native baseline (tools/bench/guest.S, embedded by
+ * tools/guest_images.S) and measures the same figures; see bench.h.
+ *
+ * Usage: bench.exe OUT.TXT ROUND
+ * Appends "project ROUND FIGURE VARIANT VALUE" lines to OUT.TXT.
+ */
+
+#define COBJMACROS
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdarg.h>
+#include <intrin.h>
+#include "windef.h"
+#include "winbase.h"
+#include "winternl.h"
+#include "psapi.h"
+#include "objbase.h"
+#include "vmfiov.h"
+#include "guest.h"
+#include "vmidltest/vmidltest.h"
+#include "bench/bench.h"
+
+static FILE *out;
+static int round_number;
+static double tsc_hz;
+static struct guest guest;
+static struct bench_ctl *ctl;
+static UINT64 *samples;
+static NTSTATUS (WINAPI *pVmidlTestGetResources)(struct vmidltest_resources *);
+
+static void die(const char *fmt, ...)
+{
+    va_list args;
+
+    va_start(args, fmt);
+    fprintf(stderr, "bench.exe: ");
+    vfprintf(stderr, fmt, args);
+    fputc('\n', stderr);
+    va_end(args);
+    exit(1);
+}
+
+#define CHECK(expr) do { HRESULT hr_ = (expr); if (FAILED(hr_)) die("%s failed, hr %#lx (line %d)", #expr, hr_, __LINE__); } while (0)
+
+static void emit(const char *figure, const char *variant, double value)
+{
+    fprintf(out, "project %d %s %s %.6g\n", round_number, figure, variant, value);
+}
+
+static UINT64 tsc(void)
+{
+    UINT64 t;
+
+    _mm_lfence();
+    t = __rdtsc();
+    _mm_lfence();
+    return t;
+}
+
+static double ticks_us(double ticks)
+{
+    return ticks * 1e6 / tsc_hz;
+}
+
+static void measure_tsc(void)
+{
+    LARGE_INTEGER freq, t0, t1;
+    UINT64 c0, c1;
+
+    QueryPerformanceFrequency(&freq);
+    QueryPerformanceCounter(&t0);
+    c0 = tsc();
+    do QueryPerformanceCounter(&t1); while (t1.QuadPart - t0.QuadPart < freq.QuadPart / 10);
+    c1 = tsc();
+    tsc_hz = (c1 - c0) / ((double)(t1.QuadPart - t0.QuadPart) / freq.QuadPart);
+    emit("P0", "tsc_mhz", tsc_hz / 1e6);
+}
+
+static double rss_kib(void)
+{
+    PROCESS_MEMORY_COUNTERS counters = {sizeof(counters)};
+
+    /* Wine reads VmRSS from the process's own /proc/self/status. */
+    if (!K32GetProcessMemoryInfo(GetCurrentProcess(), &counters, sizeof(counters))) die("GetProcessMemoryInfo");
+    return counters.WorkingSetSize / 1024.0;
+}
+
+static unsigned int count_threads(void)
+{
+    struct vmidltest_resources resources;
+
+    /* Z:\proc\self is wineserver's: count from the unix side. */
+    if (!pVmidlTestGetResources || pVmidlTestGetResources(&resources)) return 0;
+    return resources.threads;
+}
+
+/* --- the device emulator: trapped MMIO -------------------------------------- */
+
+static LONG trapped_writes;
+
+static HRESULT CALLBACK device_mmio(void *context, FIOV_BAR_SELECTOR bar, UINT64 offset, UINT32 size,
+        BOOL is_write, UINT64 *data)
+{
+    if (is_write) trapped_writes++;
+    else *data = ~0ull;
+    return S_OK;
+}
+
+static const GUID d0_instance = {0x62656e63, 0x6800, 0x4430, {0x76, 0x6d, 0x69, 0x64, 0x6c, 0, 0, 0}};
+
+static GUID instance(unsigned int n)
+{
+    GUID id = d0_instance;
+    id.Data4[7] = n;
+    return id;
+}
+
+static void add_device(VMIDL_PARTITION_HANDLE partition, unsigned int n, UINT64 bar0, UINT64 bar0_size,
+        UINT64 bar2, UINT64 bar2_size, IUnknown **device)
+{
+    VMIDL_FLEXIO_DEVICE_DESC desc;
+
+    memset(&desc, 0, sizeof(desc));
+    desc.InstanceId = instance(n);
+    desc.BarSize[FIOV_BAR0] = bar0_size;
+    desc.BarAddress[FIOV_BAR0] = bar0;
+    desc.BarSize[FIOV_BAR2] = bar2_size;
+    desc.BarAddress[FIOV_BAR2] = bar2;
+    desc.MmioCallback = device_mmio;
+    CHECK(pVmidlAddFlexIoDevice(partition, &desc, device));
+}
+
+/* What an emulation driver does: GetDevice, then QueryInterface. */
+static void get_interface(VMIDL_PARTITION_HANDLE partition, unsigned int n, REFIID iid, void **out_iface)
+{
+    GUID id = instance(n);
+    CHECK(guest_get_device_interface(partition, &id, iid, out_iface));
+}
+
+static HRESULT register_doorbell(IVmFiovGuestMemoryFastNotification *notification, UINT64 offset, HANDLE event)
+{
+    return IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, FIOV_BAR0, offset, BENCH_TRIGGER,
+            FIOV_DOORBELL_FLAG_TRIGGER_SIZE_DWORD, event);
+}
+
+static HRESULT unregister_doorbell(IVmFiovGuestMemoryFastNotification *notification, UINT64 offset)
+{
+    return IVmFiovGuestMemoryFastNotification_UnregisterDoorbell(notification, FIOV_BAR0, offset, BENCH_TRIGGER,
+            FIOV_DOORBELL_FLAG_TRIGGER_SIZE_DWORD);
+}
+
+/* --- running the guest --------------------------------------------------------- */
+
+static void start_mode(enum bench_mode mode, UINT64 count, UINT64 address)
+{
+    ctl->mode = mode;
+    ctl->count = count;
+    ctl->address = address;
+    ctl->value = BENCH_TRIGGER;
+    ctl->ack = 0;
+    ctl->guest_seq = ctl->host_seq = 0;
+}
+
+/* Resumes the guest until it reports on the done port; its failures. */
+static UINT64 run_guest(void)
+{
+    VMIDL_RUN_VP_EXIT_CONTEXT exit;
+
+    CHECK(guest_resume(&guest, &exit));
+    if (exit.ExitReason != VmidlRunVpExitReasonX64IoPortAccess || exit.Address != BENCH_PORT_DONE)
+        die("unexpected guest exit %u at %#I64x", exit.ExitReason, exit.Address);
+    return exit.Data;
+}
+
+static HANDLE start_thread(LPTHREAD_START_ROUTINE proc, void *arg)
+{
+    HANDLE thread = CreateThread(NULL, 0, proc, arg, 0, NULL);
+    if (!thread) die("CreateThread failed");
+    return thread;
+}
+
+static void join_thread(HANDLE thread)
+{
+    WaitForSingleObject(thread, INFINITE);
+    CloseHandle(thread);
+}
+
+/* --- clocks ----------------------------------------------------------------- */
+
+static INT64 clock_offset;      /* guest TSC - host TSC */
+static volatile LONG host_failed;
+
+static DWORD WINAPI sync_proc(void *arg)
+{
+    INT64 lo = _I64_MIN, hi = _I64_MAX, *bounds = arg;
+    UINT64 i, t0, t2, spin;
+
+    for (i = 1; i <= BENCH_SYNC_ROUNDS; i++)
+    {
+        t0 = tsc();
+        ctl->host_seq = i;
+        for (spin = 0; ctl->guest_seq != i; spin++)
+            if (spin > 1000000000) { host_failed = 1; return 1; }
+        t2 = tsc();
+        if ((INT64)(ctl->guest_tsc - t2) > lo) lo = ctl->guest_tsc - t2;
+        if ((INT64)(ctl->guest_tsc - t0) < hi) hi = ctl->guest_tsc - t0;
+    }
+    bounds[0] = lo;
+    bounds[1] = hi;
+    return 0;
+}
+
+static void clock_sync(const char *when)
+{
+    INT64 bounds[2];
+    char name[64];
+    HANDLE thread;
+
+    start_mode(BENCH_MODE_SYNC, BENCH_SYNC_ROUNDS, 0);
+    thread = start_thread(sync_proc, bounds);
+    if (run_guest() || host_failed) die("clock sync failed");
+    join_thread(thread);
+    clock_offset = bounds[0] / 2 + bounds[1] / 2;
+    sprintf(name, "clock_uncertainty_us_%s", when);
+    emit("P1", name, ticks_us(bounds[1] - bounds[0]) / 2);
+    sprintf(name, "clock_offset_ms_%s", when);
+    emit("P1", name, ticks_us(clock_offset) / 1e3);
+}
+
+/* --- P1: doorbell -> WaitForSingleObject returns ---------------------------- */
+
+static HANDLE doorbell_event;
+
+static DWORD WINAPI wake_proc(void *arg)
+{
+    UINT64 i, now;
+
+    for (i = 0; i < BENCH_P1_SAMPLES; i++)
+    {
+        if (WaitForSingleObject(doorbell_event, 2000)) { host_failed = 1; return 1; }
+        now = tsc();
+        emit("P1", "wake_us", ticks_us((double)now - (double)(samples[i] - clock_offset)));
+        ctl->ack = i + 1;
+    }
+    return 0;
+}
+
+static void bench_p1(void)
+{
+    HANDLE thread;
+    INT64 before;
+
+    clock_sync("before");
+    before = clock_offset;
+    start_mode(BENCH_MODE_WAKE, BENCH_P1_SAMPLES, BENCH_D0_BAR0 + BENCH_DOORBELL_OFF);
+    thread = start_thread(wake_proc, NULL);
+    if (run_guest() || host_failed) die("P1: lost a doorbell");
+    join_thread(thread);
+    clock_sync("after");
+    emit("P1", "clock_drift_us", ticks_us(clock_offset - before));
+}
+
+/* --- P2: vCPU cost of a doorbell write, and of a trapped write ------------- */
+
+static volatile LONG counting;
+static UINT64 counted;
+
+static DWORD WINAPI count_proc(void *arg)
+{
+    while (counting) if (!WaitForSingleObject(doorbell_event, 50)) counted++;
+    return 0;
+}
+
+static void bench_p2(void)
+{
+    HANDLE thread;
+    unsigned int i;
+
+    counting = 1;
+    thread = start_thread(count_proc, NULL);
+    for (i = 0; i < BENCH_P2_BATCHES; i++)
+    {
+        start_mode(BENCH_MODE_WRITES, BENCH_P2_DOORBELLS, BENCH_D0_BAR0 + BENCH_DOORBELL_OFF);
+        if (run_guest()) die("P2 failed");
+        emit("P2", "doorbell_write_us", ticks_us(ctl->result) / BENCH_P2_DOORBELLS);
+        start_mode(BENCH_MODE_WRITES, BENCH_P2_TRAPS, BENCH_D0_BAR0 + BENCH_TRAP_OFF);
+        trapped_writes = 0;
+        if (run_guest() || trapped_writes != BENCH_P2_TRAPS) die("P2 trapped writes failed");
+        emit("P2", "trapped_write_us", ticks_us(ctl->result) / BENCH_P2_TRAPS);
+    }
+    counting = 0;
+    join_thread(thread);
+}
+
+/* --- P3: bandwidth over a section-backed BAR range ------------------------- */
+
+static void bench_p3(IVmFiovGuestMmioMappings *mappings)
+{
+    HANDLE section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, BENCH_BW_SIZE, NULL);
+    unsigned int i;
+
+    if (!section) die("CreateFileMapping failed");
+    CHECK(IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR2, 0, BENCH_BW_SIZE / 4096,
+            FiovMmioMappingFlagWriteable, section, 0));
+    CloseHandle(section);
+    start_mode(BENCH_MODE_BANDWIDTH, 0, BENCH_D0_BAR2);
+    ctl->size = BENCH_BW_SIZE;
+    ctl->reps = BENCH_P3_REPS;
+    trapped_writes = 0;
+    if (run_guest() || trapped_writes) die("P3 failed");
+    for (i = 0; i < BENCH_P3_REPS; i++)
+    {
+        emit("P3", "write_gib_s", BENCH_BW_SIZE / (samples[2 * i] / tsc_hz) / (1 << 30));
+        emit("P3", "read_gib_s", BENCH_BW_SIZE / (samples[2 * i + 1] / tsc_hz) / (1 << 30));
+    }
+    CHECK(IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(mappings, FIOV_BAR2, 0));
+}
+
+/* --- P6: doorbell storm -------------------------------------------------------- */
+
+static IUnknown *storm_devices[BENCH_STORM_DEVICES];
+static HANDLE storm_events[BENCH_STORM_BELLS];
+static UINT64 storm_count[BENCH_STORM_BELLS];
+
+static DWORD WINAPI storm_proc(void *arg)
+{
+    UINT64 total = 0;
+    DWORD ret;
+
+    while (total < BENCH_P6_RINGS)
+    {
+        ret = WaitForMultipleObjects(BENCH_STORM_BELLS, storm_events, FALSE, 2000);
+        if (ret >= WAIT_OBJECT_0 + BENCH_STORM_BELLS) { host_failed = 1; return 1; }
+        ret -= WAIT_OBJECT_0;
+        storm_count[ret]++;
+        total++;
+        ctl->storm_ack[ret] = storm_count[ret];
+    }
+    return 0;
+}
+
+static void bench_p6(void)
+{
+    IVmFiovGuestMemoryFastNotification *notification[BENCH_STORM_DEVICES];
+    unsigned int i, j, lost;
+    HANDLE thread;
+
+    for (i = 0; i < BENCH_STORM_DEVICES; i++)
+    {
+        add_device(guest.partition, 1 + i, BENCH_STORM_BASE + i * BENCH_STORM_STRIDE, BENCH_STORM_STRIDE, 0, 0,
+                &storm_devices[i]);
+        get_interface(guest.partition, 1 + i, &IID_IVmFiovGuestMemoryFastNotification, (void **)&notification[i]);
+    }
+    for (i = 0; i < BENCH_STORM_BELLS; i++)
+    {
+        storm_events[i] = CreateEventA(NULL, FALSE, FALSE, NULL);
+        ctl->storm_addr[i] = BENCH_STORM_BASE + (i / BENCH_STORM_PER_DEV) * BENCH_STORM_STRIDE
+                + (i % BENCH_STORM_PER_DEV) * 8;
+        CHECK(register_doorbell(notification[i / BENCH_STORM_PER_DEV], (i % BENCH_STORM_PER_DEV) * 8,
+                storm_events[i]));
+    }
+    for (j = 0; j < BENCH_P6_RUNS; j++)
+    {
+        memset(storm_count, 0, sizeof(storm_count));
+        for (i = 0; i < BENCH_STORM_BELLS; i++) ctl->storm_rung[i] = ctl->storm_ack[i] = 0;
+        start_mode(BENCH_MODE_STORM, BENCH_P6_RINGS, 0);
+        thread = start_thread(storm_proc, NULL);
+        if (run_guest() || host_failed) die("P6: lost a doorbell");
+        join_thread(thread);
+        for (i = lost = 0; i < BENCH_STORM_BELLS; i++)
+            if (ctl->storm_rung[i] != storm_count[i] || ctl->storm_ack[i] != storm_count[i]) lost++;
+        emit("P6", "events_per_s", BENCH_P6_RINGS / (ctl->result / tsc_hz));
+        emit("P6", "doorbells_mismatched", lost);
+    }
+    /* The devices stay until the partition goes: deleting it drops the
+     * ioeventfds without a grace period each. */
+    for (i = 0; i < BENCH_STORM_DEVICES; i++) IVmFiovGuestMemoryFastNotification_Release(notification[i]);
+}
+
+/* --- P4: CreateSectionBackedMmioRange + Destroy ---------------------------- */
+
+/* One partition per live count, so that samples at every count interleave
+ * and drifting machine load cannot pass for a dependence on the count. */
+struct counted_partition
+{
+    VMIDL_PARTITION_HANDLE partition;
+    IUnknown *device;
+    IVmFiovGuestMmioMappings *mappings;
+    IVmFiovGuestMemoryFastNotification *notification;
+};
+
+static void create_counted_partition(struct counted_partition *p, unsigned int n, UINT64 bar, UINT64 size)
+{
+    GUID runtime = instance(n);
+
+    CHECK(pVmidlCreatePartition(&runtime, 1, &p->partition));
+    add_device(p->partition, n, bar, size, 0, 0, &p->device);
+    get_interface(p->partition, n, &IID_IVmFiovGuestMmioMappings, (void **)&p->mappings);
+    get_interface(p->partition, n, &IID_IVmFiovGuestMemoryFastNotification, (void **)&p->notification);
+}
+
+/* Deleting the partition drops every memslot and ioeventfd at once. */
+static void delete_counted_partition(struct counted_partition *p)
+{
+    IVmFiovGuestMmioMappings_Release(p->mappings);
+    IVmFiovGuestMemoryFastNotification_Release(p->notification);
+    CHECK(pVmidlDeletePartition(p->partition));
+    IUnknown_Release(p->device);
+}
+
+static void bench_p4(void)
+{
+    struct counted_partition parts[ARRAYSIZE(bench_p4_counts)];
+    unsigned int c, i, live;
+    HANDLE section;
+    char name[64];
+
+    if (!(section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 4096, NULL)))
+        die("CreateFileMapping failed");
+    for (c = 0; c < ARRAYSIZE(bench_p4_counts); c++)
+    {
+        double rss;
+
+        create_counted_partition(&parts[c], 0x40 + c, BENCH_P4_BAR, BENCH_P4_BAR_SIZE);
+        rss = rss_kib();
+        for (live = 0; live < bench_p4_counts[c]; live++)
+        {
+            CHECK(IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(parts[c].mappings, FIOV_BAR0, 1 + live, 1,
+                    FiovMmioMappingFlagWriteable, section, 0));
+            /* P7: the first 1000 (with one-time heap growth), then the next 1000. */
+            if (live + 1 == 1000 && bench_p4_counts[c] >= 2000)
+            {
+                emit("P7", "rss_kib_first_1000_ranges", rss_kib() - rss);
+                rss = rss_kib();
+            }
+            if (live + 1 == 2000) emit("P7", "rss_kib_per_1000_ranges", rss_kib() - rss);
+        }
+    }
+    for (i = 0; i < BENCH_WARMUP + BENCH_P4_SAMPLES; i++)
+    {
+        for (c = 0; c < ARRAYSIZE(bench_p4_counts); c++)
+        {
+            UINT64 t0 = tsc();
+
+            CHECK(IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(parts[c].mappings, FIOV_BAR0, 0, 1,
+                    FiovMmioMappingFlagWriteable, section, 0));
+            CHECK(IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(parts[c].mappings, FIOV_BAR0, 0));
+            sprintf(name, "create_destroy_us_%u", bench_p4_counts[c]);
+            if (i >= BENCH_WARMUP) emit("P4", name, ticks_us(tsc() - t0));
+        }
+    }
+    for (c = 0; c < ARRAYSIZE(bench_p4_counts); c++) delete_counted_partition(&parts[c]);
+    CloseHandle(section);
+}
+
+/* --- P5: RegisterDoorbell + UnregisterDoorbell -------------------------------- */
+
+/* P7: RSS for a second 1000 doorbells, on a second device of a partition
+ * that already has 1000 (one device takes at most 1024). */
+static void bench_p7_doorbells(HANDLE *events)
+{
+    struct counted_partition p;
+    IVmFiovGuestMemoryFastNotification *second;
+    IUnknown *device;
+    unsigned int i;
+    double rss;
+
+    create_counted_partition(&p, 0x70, BENCH_P5_BAR, BENCH_P5_BAR_SIZE);
+    add_device(p.partition, 0x71, BENCH_P5_BAR + BENCH_P5_BAR_SIZE, BENCH_P5_BAR_SIZE, 0, 0, &device);
+    get_interface(p.partition, 0x71, &IID_IVmFiovGuestMemoryFastNotification, (void **)&second);
+    for (i = 0; i < 1000; i++) CHECK(register_doorbell(p.notification, (1 + i) * 8, events[i]));
+    rss = rss_kib();
+    for (i = 0; i < 1000; i++) CHECK(register_doorbell(second, (1 + i) * 8, events[i]));
+    emit("P7", "rss_kib_per_1000_doorbells", rss_kib() - rss);
+    IVmFiovGuestMemoryFastNotification_Release(second);
+    delete_counted_partition(&p);
+    IUnknown_Release(device);
+}
+
+static void bench_p5(void)
+{
+    struct counted_partition parts[ARRAYSIZE(bench_p5_counts)];
+    HANDLE event, live_events[1000];
+    unsigned int c, i, live;
+    char name[64];
+
+    event = CreateEventA(NULL, FALSE, FALSE, NULL);
+    for (i = 0; i < ARRAYSIZE(live_events); i++) live_events[i] = CreateEventA(NULL, FALSE, FALSE, NULL);
+    for (c = 0; c < ARRAYSIZE(bench_p5_counts); c++)
+    {
+        double rss;
+
+        create_counted_partition(&parts[c], 0x50 + c, BENCH_P5_BAR, BENCH_P5_BAR_SIZE);
+        if (bench_p5_counts[c] == 1000) emit("P7", "threads_with_0_doorbells", count_threads());
+        rss = rss_kib();
+        /* A driver's doorbells have events of their own. */
+        for (live = 0; live < bench_p5_counts[c]; live++)
+            CHECK(register_doorbell(parts[c].notification, (1 + live) * 8, live_events[live]));
+        if (bench_p5_counts[c] == 1000)
+        {
+            emit("P7", "rss_kib_first_1000_doorbells", rss_kib() - rss);
+            emit("P7", "threads_with_1000_doorbells", count_threads());
+        }
+    }
+    bench_p7_doorbells(live_events);
+    for (i = 0; i < BENCH_P5_SAMPLES; i++)
+    {
+        for (c = 0; c < ARRAYSIZE(bench_p5_counts); c++)
+        {
+            UINT64 t0 = tsc();
+
+            CHECK(register_doorbell(parts[c].notification, 0, event));
+            CHECK(unregister_doorbell(parts[c].notification, 0));
+            sprintf(name, "register_unregister_us_%u", bench_p5_counts[c]);
+            emit("P5", name, ticks_us(tsc() - t0));
+        }
+    }
+    for (c = 0; c < ARRAYSIZE(bench_p5_counts); c++) delete_counted_partition(&parts[c]);
+    CloseHandle(event);
+    for (i = 0; i < ARRAYSIZE(live_events); i++) CloseHandle(live_events[i]);
+}
+
+/* Which figures to run: all, or those named in the optional third argument
+ * (e.g. "P4P6"), for investigating one of them. */
+static const char *only;
+
+static BOOL wanted(const char *figure)
+{
+    return !only || strstr(only, figure);
+}
+
+int main(int argc, char **argv)
+{
+    IVmFiovGuestMemoryFastNotification *notification;
+    IVmFiovGuestMmioMappings *mappings;
+    IUnknown *device;
+    HMODULE module;
+    unsigned int i;
+    HRESULT hr;
+
+    if (argc != 3 && argc != 4)
+    {
+        fprintf(stderr, "usage: bench.exe OUT.TXT ROUND [FIGURES]\n");
+        return 2;
+    }
+    if (!(out = fopen(argv[1], "ab"))) die("cannot open %s", argv[1]);
+    round_number = atoi(argv[2]);
+    if (argc == 4) only = argv[3];
+    if (!guest_load_host_api()) die("vmidl.dll with the partition host API is not available");
+    if ((module = LoadLibraryA("vmidltest.dll")))
+        pVmidlTestGetResources = (void *)GetProcAddress(module, "VmidlTestGetResources");
+    if (!pVmidlTestGetResources) fprintf(stderr, "bench.exe: vmidltest.dll missing: no thread counts\n");
+
+    measure_tsc();
+    if (FAILED(hr = guest_create(&guest, &guest_image_bench)))
+        die("cannot create a KVM partition (hr %#lx)%s", hr,
+                guest_hr_is_no_kvm(hr) ? ": /dev/kvm is missing or not accessible" : "");
+    ctl = guest_ram(&guest, BENCH_CTL);
+    samples = guest_ram(&guest, BENCH_SAMPLES);
+    guest.entry_rdi = BENCH_CTL;
+    CHECK(guest_start(&guest));
+
+    add_device(guest.partition, 0, BENCH_D0_BAR0, BENCH_D0_BAR0_SIZE, BENCH_D0_BAR2, BENCH_BW_SIZE, &device);
+    get_interface(guest.partition, 0, &IID_IVmFiovGuestMemoryFastNotification, (void **)&notification);
+    get_interface(guest.partition, 0, &IID_IVmFiovGuestMmioMappings, (void **)&mappings);
+    doorbell_event = CreateEventA(NULL, FALSE, FALSE, NULL);
+    CHECK(register_doorbell(notification, BENCH_DOORBELL_OFF, doorbell_event));
+
+    if (wanted("P1")) bench_p1();
+    if (wanted("P2")) bench_p2();
+    if (wanted("P3")) bench_p3(mappings);
+    if (wanted("P6")) bench_p6();
+
+    IVmFiovGuestMemoryFastNotification_Release(notification);
+    IVmFiovGuestMmioMappings_Release(mappings);
+    guest_destroy(&guest);
+    IUnknown_Release(device);
+    for (i = 0; i < BENCH_STORM_DEVICES; i++) if (storm_devices[i]) IUnknown_Release(storm_devices[i]);
+    for (i = 0; i < BENCH_STORM_BELLS; i++) if (storm_events[i]) CloseHandle(storm_events[i]);
+    CloseHandle(doorbell_event);
+
+    if (wanted("P4") || wanted("P7")) bench_p4();
+    if (wanted("P5") || wanted("P7")) bench_p5();
+    fclose(out);
+    return 0;
+}

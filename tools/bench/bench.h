@@ -1,0 +1,96 @@
+/*
+ * Shared by the benchmark's two hosts, bench.exe (the project, a Windows
+ * program under Wine) and bench-native (plain Linux C on raw KVM ioctls):
+ * the guest physical layout, the control block that drives the bench guest
+ * (tools/bench/guest.S; keep the offsets in step), and the device layout.
+ *
+ * Guest physical layout (same page tables as tools/guest.h):
+ *   0x001000 page tables        0x010000 guest code
+ *   0x100000 control block      0x200000 samples (u64 each)
+ *   0x400000 stack top (end of RAM)
+ *   0xc0000000 device D0: BAR0 64 KiB (doorbell at +0, trapped MMIO at +0x1000)
+ *   0xc0200000 device D0: BAR2 1 MiB (section-backed range / RAM memslot, P3)
+ *   0xc1000000 + k * 0x10000: storm devices k = 0..7, BAR0 64 KiB,
+ *              doorbells at +j * 8, j = 0..7 (P6)
+ *   0xd0000000 the P4 device's BAR0 (32 MiB), 0xe0000000 the P5 device's BAR0
+ */
+
+#ifndef __VMIDL_BENCH_H
+#define __VMIDL_BENCH_H
+
+#include <stdint.h>
+
+#define BENCH_RAM_SIZE      0x400000
+#define BENCH_CODE          0x010000
+#define BENCH_CTL           0x100000
+#define BENCH_SAMPLES       0x200000
+#define BENCH_MAX_SAMPLES   ((0x3f0000 - BENCH_SAMPLES) / 8)
+#define BENCH_PORT_DONE     0x10
+
+#define BENCH_D0_BAR0       0xc0000000ull
+#define BENCH_D0_BAR0_SIZE  0x10000ull
+#define BENCH_DOORBELL_OFF  0x0
+#define BENCH_TRAP_OFF      0x1000
+#define BENCH_D0_BAR2       0xc0200000ull
+#define BENCH_BW_SIZE       0x100000ull
+#define BENCH_STORM_BASE    0xc1000000ull
+#define BENCH_STORM_STRIDE  0x10000ull
+#define BENCH_STORM_DEVICES 8
+#define BENCH_STORM_PER_DEV 8
+#define BENCH_STORM_BELLS   (BENCH_STORM_DEVICES * BENCH_STORM_PER_DEV)
+#define BENCH_P4_BAR        0xd0000000ull
+#define BENCH_P4_BAR_SIZE   0x2000000ull
+#define BENCH_P5_BAR        0xe0000000ull
+#define BENCH_P5_BAR_SIZE   0x10000ull
+#define BENCH_TRIGGER       1           /* every doorbell: dword, value 1 */
+
+enum bench_mode
+{
+    BENCH_MODE_NONE,
+    BENCH_MODE_SYNC,        /* clock ping-pong: count rounds */
+    BENCH_MODE_WAKE,        /* P1: rdtsc -> samples[i], ring, wait for ack == i + 1 */
+    BENCH_MODE_WRITES,      /* P2: count dword writes of value to address; result = TSC */
+    BENCH_MODE_BANDWIDTH,   /* P3: touch, then reps x (rep stosq, 8-byte reads) */
+    BENCH_MODE_STORM,       /* P6: count rings over the 64 storm doorbells */
+};
+
+/* At BENCH_CTL.  Lines the guest and the host both write are apart. */
+struct bench_ctl
+{
+    uint64_t mode;          /* 0x00 */
+    uint64_t count;         /* 0x08 */
+    uint64_t address;       /* 0x10 */
+    uint64_t value;         /* 0x18 */
+    uint64_t size;          /* 0x20 */
+    uint64_t reps;          /* 0x28 */
+    uint64_t result;        /* 0x30: TSC ticks (guest) */
+    uint64_t failures;      /* 0x38: timeouts seen by the guest */
+    volatile uint64_t ack;  /* 0x40: host -> guest */
+    uint64_t pad1[7];
+    volatile uint64_t guest_seq;    /* 0x80 */
+    volatile uint64_t guest_tsc;    /* 0x88 */
+    uint64_t pad2[6];
+    volatile uint64_t host_seq;     /* 0xc0 */
+    uint64_t pad3[7];
+    uint64_t storm_addr[64];        /* 0x100 */
+    volatile uint64_t storm_rung[64];   /* 0x300: guest-owned */
+    volatile uint64_t storm_ack[64];    /* 0x500: host-owned */
+};
+
+/* Samples per round; the driver runs several rounds of each side. */
+#define BENCH_SYNC_ROUNDS   400     /* clock ping-pongs, before and after P1 */
+#define BENCH_P1_SAMPLES    2000
+#define BENCH_P2_BATCHES    20
+#define BENCH_P2_DOORBELLS  200     /* doorbell or ioeventfd writes per batch */
+#define BENCH_P2_TRAPS      50      /* trapped MMIO writes per batch */
+#define BENCH_P3_REPS       10
+#define BENCH_P4_SAMPLES    30      /* per live-range count */
+#define BENCH_WARMUP        5       /* P4 operations not recorded, per count */
+#define BENCH_P5_SAMPLES    16      /* per live-doorbell count: ~8 ms each */
+#define BENCH_P6_RUNS       4
+#define BENCH_P6_RINGS      3200    /* per run, over the 64 doorbells */
+
+static const unsigned int bench_p4_counts[] = {0, 100, 1000, 4000};
+static const unsigned int bench_p5_counts[] = {0, 100, 1000};
+
+#endif /* __VMIDL_BENCH_H */

@@ -1,0 +1,414 @@
+/*
+ * bench-summarise: reads the raw samples of every round of both sides
+ * ("SIDE ROUND FIGURE VARIANT VALUE" lines), and
+ *  - prints, per figure, medians, p99s and project/baseline ratios, ending
+ *    each figure in one line "Pn name project=V baseline=V ratio=R target=OPT met|missed";
+ *  - writes OUTDIR/results.csv and OUTDIR/results.json (every series' summary
+ *    and every figure's verdict);
+ *  - writes OUTDIR/plot/ (one CDF per series) and OUTDIR/plot.gp, a gnuplot script drawing
+ *    the latency distributions into OUTDIR/latency.png.
+ *
+ * Usage: bench-summarise OUTDIR RAWFILE...
+ * Exit status 0 even when targets are missed; 1 when samples are missing.
+ */
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct series
+{
+    char figure[8], variant[64], side[16];
+    double *values;
+    size_t count, capacity;
+    int sorted;
+};
+
+static struct series *series;
+static size_t series_count;
+static const char *outdir;
+static FILE *csv, *json;
+static int json_first_figure = 1, missing;
+
+static struct series *find(const char *figure, const char *variant, const char *side, int create)
+{
+    size_t i;
+
+    for (i = 0; i < series_count; i++)
+        if (!strcmp(series[i].figure, figure) && !strcmp(series[i].variant, variant) && !strcmp(series[i].side, side))
+            return &series[i];
+    if (!create) return NULL;
+    series = realloc(series, (series_count + 1) * sizeof(*series));
+    memset(&series[series_count], 0, sizeof(*series));
+    snprintf(series[series_count].figure, sizeof(series->figure), "%s", figure);
+    snprintf(series[series_count].variant, sizeof(series->variant), "%s", variant);
+    snprintf(series[series_count].side, sizeof(series->side), "%s", side);
+    return &series[series_count++];
+}
+
+static int compare(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static struct series *get(const char *figure, const char *variant, const char *side)
+{
+    struct series *s = find(figure, variant, side, 0);
+
+    if (!s || !s->count)
+    {
+        fprintf(stderr, "bench-summarise: no samples for %s %s %s\n", figure, variant, side);
+        missing = 1;
+        return NULL;
+    }
+    if (!s->sorted) qsort(s->values, s->count, sizeof(double), compare);
+    s->sorted = 1;
+    return s;
+}
+
+/* Nearest-rank percentile of a sorted series. */
+static double percentile(const struct series *s, double p)
+{
+    size_t rank;
+
+    if (!s) return NAN;
+    rank = (size_t)ceil(p / 100.0 * s->count);
+    if (rank < 1) rank = 1;
+    return s->values[rank - 1];
+}
+
+static double median(const struct series *s)
+{
+    if (!s) return NAN;
+    if (s->count % 2) return s->values[s->count / 2];
+    return (s->values[s->count / 2 - 1] + s->values[s->count / 2]) / 2;
+}
+
+static double p50(const char *figure, const char *variant, const char *side)
+{
+    return median(get(figure, variant, side));
+}
+
+static double p99(const char *figure, const char *variant, const char *side)
+{
+    return percentile(get(figure, variant, side), 99);
+}
+
+static double sum(const char *figure, const char *variant, const char *side)
+{
+    struct series *s = get(figure, variant, side);
+    double total = 0;
+    size_t i;
+
+    for (i = 0; s && i < s->count; i++) total += s->values[i];
+    return total;
+}
+
+static void read_file(const char *path)
+{
+    char side[16], figure[8], variant[64], line[256];
+    double value;
+    int round;
+    FILE *file = fopen(path, "r");
+
+    if (!file)
+    {
+        perror(path);
+        missing = 1;
+        return;
+    }
+    while (fgets(line, sizeof(line), file))
+    {
+        struct series *s;
+
+        if (sscanf(line, "%15s %d %7s %63s %lf", side, &round, figure, variant, &value) != 5) continue;
+        s = find(figure, variant, side, 1);
+        if (s->count == s->capacity)
+        {
+            s->capacity = s->capacity ? s->capacity * 2 : 64;
+            s->values = realloc(s->values, s->capacity * sizeof(double));
+        }
+        s->values[s->count++] = value;
+    }
+    fclose(file);
+}
+
+static void write_series(void)
+{
+    size_t i;
+
+    fprintf(csv, "figure,variant,side,n,median,p99,min,max,mean\n");
+    fprintf(json, "{\n  \"series\": [\n");
+    for (i = 0; i < series_count; i++)
+    {
+        struct series *s = get(series[i].figure, series[i].variant, series[i].side);
+        double mean = 0;
+        size_t j;
+
+        for (j = 0; j < s->count; j++) mean += s->values[j] / s->count;
+        fprintf(csv, "%s,%s,%s,%zu,%.6g,%.6g,%.6g,%.6g,%.6g\n", s->figure, s->variant, s->side, s->count,
+                median(s), percentile(s, 99), s->values[0], s->values[s->count - 1], mean);
+        fprintf(json, "    {\"figure\": \"%s\", \"variant\": \"%s\", \"side\": \"%s\", \"n\": %zu, \"median\": %.6g, "
+                "\"p99\": %.6g, \"min\": %.6g, \"max\": %.6g, \"mean\": %.6g}%s\n", s->figure, s->variant, s->side,
+                s->count, median(s), percentile(s, 99), s->values[0], s->values[s->count - 1], mean,
+                i + 1 < series_count ? "," : "");
+    }
+    fprintf(json, "  ],\n  \"figures\": [\n");
+}
+
+/* The one machine-readable line that ends a figure. */
+static void verdict(const char *id, const char *name, double project, double baseline, int higher_is_better,
+        double target, const char *unit, int met)
+{
+    double ratio = baseline ? project / baseline : NAN;
+    char ratio_text[32], target_text[32];
+
+    if (isnan(ratio)) snprintf(ratio_text, sizeof(ratio_text), "n/a");
+    else snprintf(ratio_text, sizeof(ratio_text), "%.3f", ratio);
+    snprintf(target_text, sizeof(target_text), "%s%.*f%s", higher_is_better ? ">=" : "<=", *unit ? 0 : 2, target, unit);
+    printf("%s %s project=%.4g baseline=%.4g ratio=%s target=%s %s\n\n", id, name, project, baseline, ratio_text,
+            target_text, met ? "met" : "missed");
+    fprintf(json, "%s    {\"id\": \"%s\", \"name\": \"%s\", \"project\": %.6g, \"baseline\": %.6g, \"ratio\": %s, "
+            "\"target\": \"%s\", \"met\": %s}", json_first_figure ? "" : ",\n", id, name, project, baseline,
+            isnan(ratio) ? "null" : ratio_text, target_text, met ? "true" : "false");
+    json_first_figure = 0;
+}
+
+static int ratio_met(double project, double baseline, int higher_is_better, double target)
+{
+    double ratio = project / baseline;
+    return higher_is_better ? ratio >= target : ratio <= target;
+}
+
+static void figure_p1(void)
+{
+    double proj[2] = {p50("P1", "wake_us", "project"), p99("P1", "wake_us", "project")};
+    double nat[2] = {p50("P1", "wake_us", "native"), p99("P1", "wake_us", "native")};
+    int worst = proj[1] / nat[1] > proj[0] / nat[0];
+
+    printf("P1  guest doorbell write -> waiting thread returns (one way, guest TSC -> host TSC)\n");
+    printf("    clocks: guest-host TSC offset measured by ping-pong before and after each run;\n"
+           "    uncertainty (half the ping-pong window) median %.3f us, max %.3f us; drift over a run median %.3f us\n",
+            p50("P1", "clock_uncertainty_us_before", "project"),
+            fmax(p99("P1", "clock_uncertainty_us_before", "project"), p99("P1", "clock_uncertainty_us_before", "native")),
+            p50("P1", "clock_drift_us", "project"));
+    printf("    project (WaitForSingleObject): p50 %.2f us  p99 %.2f us  (n=%zu)\n", proj[0], proj[1],
+            get("P1", "wake_us", "project") ? get("P1", "wake_us", "project")->count : 0);
+    printf("    native  (condvar waiter):      p50 %.2f us  p99 %.2f us\n", nat[0], nat[1]);
+    printf("    ratio p50 %.3f  p99 %.3f  (the line below shows the worse of the two)\n", proj[0] / nat[0],
+            proj[1] / nat[1]);
+    verdict("P1", worst ? "doorbell-wake-p99-us" : "doorbell-wake-p50-us", proj[worst], nat[worst], 0, 1.10, "",
+            ratio_met(proj[0], nat[0], 0, 1.10) && ratio_met(proj[1], nat[1], 0, 1.10));
+}
+
+static void figure_p2(void)
+{
+    double proj = p50("P2", "doorbell_write_us", "project"), nat = p50("P2", "doorbell_write_us", "native");
+    double proj_trap = p50("P2", "trapped_write_us", "project"), nat_trap = p50("P2", "trapped_write_us", "native");
+
+    printf("P2  vCPU time per guest write (guest TSC over a loop)\n");
+    printf("    doorbell (ioeventfd): project p50 %.2f us p99 %.2f us; native p50 %.2f us p99 %.2f us\n", proj,
+            p99("P2", "doorbell_write_us", "project"), nat, p99("P2", "doorbell_write_us", "native"));
+    printf("    trapped MMIO write:   project p50 %.2f us p99 %.2f us (VmidlRunVirtualProcessor callback);"
+            " native p50 %.2f us (KVM_EXIT_MMIO loop)\n", proj_trap, p99("P2", "trapped_write_us", "project"), nat_trap);
+    printf("    a doorbell costs the guest %.2fx less than a trapped write in the project (%.2fx native)\n",
+            proj_trap / proj, nat_trap / nat);
+    verdict("P2", "doorbell-write-us", proj, nat, 0, 1.05, "", ratio_met(proj, nat, 0, 1.05));
+}
+
+static void figure_p3(void)
+{
+    double pr = p50("P3", "read_gib_s", "project"), nr = p50("P3", "read_gib_s", "native");
+    double pw = p50("P3", "write_gib_s", "project"), nw = p50("P3", "write_gib_s", "native");
+    int write_worse = pw / nw < pr / nr;
+
+    printf("P3  guest bandwidth over 1 MiB after first touch: section-backed BAR range vs RAM memslot at that GPA\n");
+    printf("    read  (8-byte loads): project %.2f GiB/s  native %.2f GiB/s  ratio %.3f\n", pr, nr, pr / nr);
+    printf("    write (rep stosq):    project %.2f GiB/s  native %.2f GiB/s  ratio %.3f\n", pw, nw, pw / nw);
+    verdict("P3", write_worse ? "bar-write-gib-s" : "bar-read-gib-s", write_worse ? pw : pr, write_worse ? nw : nr,
+            1, 0.95, "", ratio_met(pr, nr, 1, 0.95) && ratio_met(pw, nw, 1, 0.95));
+}
+
+/* P4 and P5: latency at several live counts; each ratio within target,
+ * and the project flat: its median at the highest count within target
+ * times its median at zero. */
+static void figure_counts(const char *id, const char *title, const char *variant, const char *native_variant,
+        const char *extra_variant, const char *extra_label, const unsigned int *counts, unsigned int n,
+        const char *name, double target)
+{
+    double worst_ratio = 0, worst_proj = 0, worst_nat = 0, first = 0, last = 0;
+    unsigned int i, worst_count = 0;
+    int met = 1;
+    char v[64], nv[64], ev[64], line_name[64];
+
+    printf("%s  %s\n", id, title);
+    for (i = 0; i < n; i++)
+    {
+        double proj, nat;
+
+        snprintf(v, sizeof(v), "%s_%u", variant, counts[i]);
+        snprintf(nv, sizeof(nv), "%s_%u", native_variant, counts[i]);
+        proj = p50(id, v, "project");
+        nat = p50(id, nv, "native");
+        printf("    %4u live: project p50 %8.1f us p99 %8.1f us | native p50 %8.1f us p99 %8.1f us | ratio %.3f",
+                counts[i], proj, p99(id, v, "project"), nat, p99(id, nv, "native"), proj / nat);
+        if (extra_variant)
+        {
+            snprintf(ev, sizeof(ev), "%s_%u", extra_variant, counts[i]);
+            printf(" | %s p50 %.1f us (ratio %.3f)", extra_label, p50(id, ev, "native"), proj / p50(id, ev, "native"));
+        }
+        printf("\n");
+        if (!ratio_met(proj, nat, 0, target)) met = 0;
+        if (proj / nat > worst_ratio)
+        {
+            worst_ratio = proj / nat;
+            worst_proj = proj;
+            worst_nat = nat;
+            worst_count = counts[i];
+        }
+        if (!i) first = proj;
+        last = proj;
+    }
+    printf("    flat in the count: project p50 at %u live / at 0 = %.3f (<= %.2f required)\n", counts[n - 1],
+            last / first, target);
+    if (last / first > target) met = 0;
+    snprintf(line_name, sizeof(line_name), "%s-%ulive", name, worst_count);
+    verdict(id, line_name, worst_proj, worst_nat, 0, target, "", met);
+}
+
+static void figure_p6(void)
+{
+    double proj = p50("P6", "events_per_s", "project"), nat = p50("P6", "events_per_s", "native");
+    double lost = sum("P6", "doorbells_mismatched", "project") + sum("P6", "doorbells_mismatched", "native");
+
+    printf("P6  doorbell storm: 64 doorbells on 8 devices, each rung again only after its ack\n");
+    printf("    project (WaitForMultipleObjects over 64 events): p50 %.0f events/s, min %.0f\n", proj,
+            percentile(get("P6", "events_per_s", "project"), 0));
+    printf("    native  (epoll over 64 eventfds):                p50 %.0f events/s, min %.0f\n", nat,
+            percentile(get("P6", "events_per_s", "native"), 0));
+    printf("    rung == acked == waiter count for all 64 doorbells in every run: %s\n",
+            lost ? "NO (events lost or duplicated)" : "yes");
+    verdict("P6", "storm-events-per-s", proj, nat, 1, 0.90, "", ratio_met(proj, nat, 1, 0.90) && !lost);
+}
+
+static void figure_p7(void)
+{
+    double pd = p50("P7", "rss_kib_per_1000_doorbells", "project"), nd = p50("P7", "rss_kib_per_1000_doorbells", "native");
+    double pr = p50("P7", "rss_kib_per_1000_ranges", "project"), nr = p50("P7", "rss_kib_per_1000_ranges", "native");
+    double t0 = p50("P7", "threads_with_0_doorbells", "project"), t1000 = p50("P7", "threads_with_1000_doorbells", "project");
+    int ranges_worse = pr > pd;
+
+    printf("P7  memory and threads (project; native shown for scale)\n");
+    printf("    RSS growth for the second 1000 doorbells: project %.0f KiB, native %.0f KiB"
+            " (first 1000, with one-time growth: %.0f KiB, native %.0f KiB)\n", pd, nd,
+            p50("P7", "rss_kib_first_1000_doorbells", "project"), p50("P7", "rss_kib_first_1000_doorbells", "native"));
+    printf("    RSS growth for the second 1000 ranges:    project %.0f KiB, native %.0f KiB"
+            " (first 1000, with one-time growth: %.0f KiB, native %.0f KiB)\n", pr, nr,
+            p50("P7", "rss_kib_first_1000_ranges", "project"), p50("P7", "rss_kib_first_1000_ranges", "native"));
+    printf("    threads with 0 doorbells %.0f, with 1000 doorbells %.0f (native %.0f and %.0f)\n", t0, t1000,
+            p50("P7", "threads_with_0_doorbells", "native"), p50("P7", "threads_with_1000_doorbells", "native"));
+    verdict("P7", ranges_worse ? "rss-kib-per-1000-ranges" : "rss-kib-per-1000-doorbells", ranges_worse ? pr : pd,
+            ranges_worse ? nr : nd, 0, 256, "KiB", pd <= 256 && pr <= 256 && t0 == t1000);
+}
+
+/* --- the plot --------------------------------------------------------------------- */
+
+static void write_cdf(const char *figure, const char *variant, const char *side)
+{
+    struct series *s = get(figure, variant, side);
+    char path[512];
+    FILE *file;
+    size_t i;
+
+    if (!s) return;
+    snprintf(path, sizeof(path), "%s/plot/%s-%s-%s.dat", outdir, figure, variant, side);
+    if (!(file = fopen(path, "w"))) return;
+    for (i = 0; i < s->count; i++) fprintf(file, "%.6g %.6g\n", s->values[i], (i + 1.0) / s->count);
+    fclose(file);
+}
+
+static void plot_line(FILE *gp, const char *figure, const char *variant, const char *side, const char *title,
+        int last)
+{
+    write_cdf(figure, variant, side);
+    fprintf(gp, "'plot/%s-%s-%s.dat' using 1:2 with steps lw 2 title '%s'%s", figure, variant, side, title,
+            last ? "\n" : ", \\\n     ");
+}
+
+static void write_plot(void)
+{
+    char path[512];
+    FILE *gp;
+
+    snprintf(path, sizeof(path), "%s/plot.gp", outdir);
+    if (!(gp = fopen(path, "w"))) return;
+    fprintf(gp, "# gnuplot script written by bench-summarise; run in %s\n"
+            "set terminal pngcairo size 1400,1000 noenhanced\n"
+            "set output 'latency.png'\n"
+            "set multiplot layout 2,2 title 'vmidl on Wine vs native KVM: latency distributions (CDF, all rounds)'\n"
+            "set key bottom right\nset grid\nset logscale x\nset ylabel 'fraction of samples'\n", outdir);
+    fprintf(gp, "set title 'P1 guest doorbell -> waiter woken (one way)'\nset xlabel 'us'\nplot ");
+    plot_line(gp, "P1", "wake_us", "project", "project: WaitForSingleObject", 0);
+    plot_line(gp, "P1", "wake_us", "native", "native: epoll + condvar", 1);
+    fprintf(gp, "set title 'P2 vCPU time per guest write'\nset xlabel 'us per write'\nplot ");
+    plot_line(gp, "P2", "doorbell_write_us", "project", "project doorbell", 0);
+    plot_line(gp, "P2", "doorbell_write_us", "native", "native ioeventfd", 0);
+    plot_line(gp, "P2", "trapped_write_us", "project", "project trapped MMIO (callback)", 0);
+    plot_line(gp, "P2", "trapped_write_us", "native", "native trapped MMIO (KVM_EXIT_MMIO)", 1);
+    fprintf(gp, "set title 'P4 CreateSectionBackedMmioRange + Destroy'\nset xlabel 'us'\nplot ");
+    plot_line(gp, "P4", "create_destroy_us_0", "project", "project, 0 live", 0);
+    plot_line(gp, "P4", "create_destroy_us_4000", "project", "project, 4000 live", 0);
+    plot_line(gp, "P4", "create_destroy_us_0", "native", "native mmap+memslot, 0 live", 0);
+    plot_line(gp, "P4", "create_destroy_us_4000", "native", "native mmap+memslot, 4000 live", 1);
+    fprintf(gp, "set title 'P5 RegisterDoorbell + UnregisterDoorbell'\nset xlabel 'us'\nplot ");
+    plot_line(gp, "P5", "register_unregister_us_0", "project", "project, 0 live", 0);
+    plot_line(gp, "P5", "register_unregister_us_1000", "project", "project, 1000 live", 0);
+    plot_line(gp, "P5", "register_unregister_us_0", "native", "native ioeventfd, 0 live", 0);
+    plot_line(gp, "P5", "register_unregister_us_1000", "native", "native ioeventfd, 1000 live", 1);
+    fprintf(gp, "unset multiplot\n");
+    fclose(gp);
+}
+
+int main(int argc, char **argv)
+{
+    char path[512];
+    int i;
+
+    if (argc < 3)
+    {
+        fprintf(stderr, "usage: bench-summarise OUTDIR RAWFILE...\n");
+        return 2;
+    }
+    outdir = argv[1];
+    for (i = 2; i < argc; i++) read_file(argv[i]);
+
+    snprintf(path, sizeof(path), "%s/results.csv", outdir);
+    if (!(csv = fopen(path, "w"))) { perror(path); return 1; }
+    snprintf(path, sizeof(path), "%s/results.json", outdir);
+    if (!(json = fopen(path, "w"))) { perror(path); return 1; }
+    write_series();
+
+    printf("TSC %.1f MHz (project) / %.1f MHz (native); medians and p99s over all rounds\n\n",
+            p50("P0", "tsc_mhz", "project"), p50("P0", "tsc_mhz", "native"));
+    figure_p1();
+    figure_p2();
+    figure_p3();
+    figure_counts("P4", "CreateSectionBackedMmioRange + DestroySectionBackedMmioRange, one page, N live ranges\n"
+            "    (native baseline: mmap of a memfd page + KVM_SET_USER_MEMORY_REGION add + delete + munmap)",
+            "create_destroy_us", "create_destroy_us", "ioctls_only_us", "native ioctls alone",
+            (const unsigned int[]){0, 100, 1000, 4000}, 4, "range-create-destroy-us", 1.5);
+    figure_counts("P5", "RegisterDoorbell + UnregisterDoorbell, N live doorbells\n"
+            "    (native baseline: eventfd + KVM_IOEVENTFD assign + deassign + close)",
+            "register_unregister_us", "register_unregister_us", NULL, NULL,
+            (const unsigned int[]){0, 100, 1000}, 3, "doorbell-register-unregister-us", 1.2);
+    figure_p6();
+    figure_p7();
+
+    fprintf(json, "\n  ]\n}\n");
+    fclose(json);
+    fclose(csv);
+    write_plot();
+    return missing;
+}
