@@ -29,7 +29,6 @@ int device_add(struct vm *vm, const uint64_t *bar_gpa, const uint64_t *bar_size,
     {
         device->bars[i].gpa = bar_gpa[i];
         device->bars[i].size = bar_size[i];
-        list_init(&device->bars[i].ranges);
         list_init(&device->bars[i].doorbells);
     }
 
@@ -66,8 +65,8 @@ void device_remove(struct vm *vm, struct device *device, int vm_closing)
     {
         LIST_FOR_EACH_SAFE(cur, next, &device->bars[i].doorbells)
             doorbell_free(vm, device, &device->bars[i], LIST_ENTRY(cur, struct doorbell, entry), vm_closing);
-        LIST_FOR_EACH_SAFE(cur, next, &device->bars[i].ranges)
-            range_free(vm, LIST_ENTRY(cur, struct mmio_range, entry), vm_closing);
+        while (device->bars[i].range_count)
+            range_free(vm, device->bars[i].range_index[device->bars[i].range_count - 1], vm_closing);
     }
     list_remove(&device->entry);
     if (!vm_closing) pthread_mutex_unlock(&vm->lock);
@@ -164,12 +163,13 @@ int bar_has_doorbell_in(const struct bar *bar, uint64_t offset, uint64_t size)
 static int bar_replay(struct vm *vm, struct bar *bar, int attach, unsigned int *done)
 {
     struct list *cur;
+    unsigned int i;
     int err;
 
     *done = 0;
-    LIST_FOR_EACH(cur, &bar->ranges)
+    for (i = 0; i < bar->range_count; i++)
     {
-        struct mmio_range *range = LIST_ENTRY(cur, struct mmio_range, entry);
+        struct mmio_range *range = bar->range_index[i];
         if (attach) err = range_map(vm, bar, range);
         else err = memslot_set(vm, range->slot, bar->gpa + range->bar_offset, 0, NULL, 0);
         if (err) return err;

@@ -108,7 +108,6 @@ int range_create(struct vm *vm, struct device *device, const struct range_create
         bar_unindex_range(bar, range);
         goto err_free_slot;
     }
-    list_add_tail(&bar->ranges, &range->entry);
     pthread_mutex_unlock(&vm->lock);
 
     TRACE("range %p: slot %u, host %p\n", range, range->slot, range->host);
@@ -131,7 +130,6 @@ void range_free(struct vm *vm, struct mmio_range *range, int vm_closing)
     if (!vm_closing) memslot_set(vm, range->slot, 0, 0, NULL, 0);
     memslot_free(vm, range->slot);
     bar_unindex_range(range->bar, range);
-    list_remove(&range->entry);
     munmap(range->host, range->size);
     free(range);
 }

@@ -38,10 +38,9 @@ struct bar
 {
     uint64_t gpa;
     uint64_t size;
-    struct list ranges;         /* struct mmio_range */
     struct list doorbells;      /* struct doorbell */
-    /* The ranges again, sorted by bar_offset, so that overlap checks and
-     * lookups stay O(log n) with thousands of ranges. */
+    /* Sorted by bar_offset, so that overlap checks and lookups stay
+     * O(log n) with thousands of ranges. */
     struct mmio_range **range_index;
     unsigned int range_count, range_capacity;
 };
@@ -55,7 +54,6 @@ struct device
 
 struct mmio_range
 {
-    struct list entry;
     struct bar *bar;
     uint64_t bar_offset;
     uint64_t size;
