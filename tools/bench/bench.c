@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdarg.h>
-#include <intrin.h>
 #include "windef.h"
 #include "winbase.h"
 #include "winternl.h"
@@ -28,7 +27,6 @@
 
 static FILE *out;
 static int round_number;
-static double tsc_hz;
 static struct guest guest;
 static struct bench_ctl *ctl;
 static UINT64 *samples;
@@ -53,21 +51,6 @@ static void emit(const char *figure, const char *variant, double value)
     fprintf(out, "project %d %s %s %.6g\n", round_number, figure, variant, value);
 }
 
-static UINT64 tsc(void)
-{
-    UINT64 t;
-
-    _mm_lfence();
-    t = __rdtsc();
-    _mm_lfence();
-    return t;
-}
-
-static double ticks_us(double ticks)
-{
-    return ticks * 1e6 / tsc_hz;
-}
-
 static void measure_tsc(void)
 {
     LARGE_INTEGER freq, t0, t1;
@@ -75,9 +58,9 @@ static void measure_tsc(void)
 
     QueryPerformanceFrequency(&freq);
     QueryPerformanceCounter(&t0);
-    c0 = tsc();
+    c0 = bench_tsc();
     do QueryPerformanceCounter(&t1); while (t1.QuadPart - t0.QuadPart < freq.QuadPart / 10);
-    c1 = tsc();
+    c1 = bench_tsc();
     tsc_hz = (c1 - c0) / ((double)(t1.QuadPart - t0.QuadPart) / freq.QuadPart);
     emit("P0", "tsc_mhz", tsc_hz / 1e6);
 }
@@ -203,11 +186,11 @@ static DWORD WINAPI sync_proc(void *arg)
 
     for (i = 1; i <= BENCH_SYNC_ROUNDS; i++)
     {
-        t0 = tsc();
+        t0 = bench_tsc();
         ctl->host_seq = i;
         for (spin = 0; ctl->guest_seq != i; spin++)
             if (spin > 1000000000) { host_failed = 1; return 1; }
-        t2 = tsc();
+        t2 = bench_tsc();
         if ((INT64)(ctl->guest_tsc - t2) > lo) lo = ctl->guest_tsc - t2;
         if ((INT64)(ctl->guest_tsc - t0) < hi) hi = ctl->guest_tsc - t0;
     }
@@ -228,9 +211,9 @@ static void clock_sync(const char *when)
     join_thread(thread);
     clock_offset = bounds[0] / 2 + bounds[1] / 2;
     sprintf(name, "clock_uncertainty_us_%s", when);
-    emit("P1", name, ticks_us(bounds[1] - bounds[0]) / 2);
+    emit("P1", name, bench_ticks_us(bounds[1] - bounds[0]) / 2);
     sprintf(name, "clock_offset_ms_%s", when);
-    emit("P1", name, ticks_us(clock_offset) / 1e3);
+    emit("P1", name, bench_ticks_us(clock_offset) / 1e3);
 }
 
 /* --- P1: doorbell -> WaitForSingleObject returns ---------------------------- */
@@ -244,8 +227,8 @@ static DWORD WINAPI wake_proc(void *arg)
     for (i = 0; i < BENCH_P1_SAMPLES; i++)
     {
         if (WaitForSingleObject(doorbell_event, 2000)) { host_failed = 1; return 1; }
-        now = tsc();
-        emit("P1", "wake_us", ticks_us((double)now - (double)(samples[i] - clock_offset)));
+        now = bench_tsc();
+        emit("P1", "wake_us", bench_ticks_us((double)now - (double)(samples[i] - clock_offset)));
         ctl->ack = i + 1;
     }
     return 0;
@@ -263,7 +246,7 @@ static void bench_p1(void)
     if (run_guest() || host_failed) die("P1: lost a doorbell");
     join_thread(thread);
     clock_sync("after");
-    emit("P1", "clock_drift_us", ticks_us(clock_offset - before));
+    emit("P1", "clock_drift_us", bench_ticks_us(clock_offset - before));
 }
 
 /* --- P2: vCPU cost of a doorbell write, and of a trapped write ------------- */
@@ -288,11 +271,11 @@ static void bench_p2(void)
     {
         start_mode(BENCH_MODE_WRITES, BENCH_P2_DOORBELLS, BENCH_D0_BAR0 + BENCH_DOORBELL_OFF);
         if (run_guest()) die("P2 failed");
-        emit("P2", "doorbell_write_us", ticks_us(ctl->result) / BENCH_P2_DOORBELLS);
+        emit("P2", "doorbell_write_us", bench_ticks_us(ctl->result) / BENCH_P2_DOORBELLS);
         start_mode(BENCH_MODE_WRITES, BENCH_P2_TRAPS, BENCH_D0_BAR0 + BENCH_TRAP_OFF);
         trapped_writes = 0;
         if (run_guest() || trapped_writes != BENCH_P2_TRAPS) die("P2 trapped writes failed");
-        emit("P2", "trapped_write_us", ticks_us(ctl->result) / BENCH_P2_TRAPS);
+        emit("P2", "trapped_write_us", bench_ticks_us(ctl->result) / BENCH_P2_TRAPS);
     }
     counting = 0;
     join_thread(thread);
@@ -446,13 +429,13 @@ static void bench_p4(void)
     {
         for (c = 0; c < ARRAYSIZE(bench_p4_counts); c++)
         {
-            UINT64 t0 = tsc();
+            UINT64 t0 = bench_tsc();
 
             CHECK(IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(parts[c].mappings, FIOV_BAR0, 0, 1,
                     FiovMmioMappingFlagWriteable, section, 0));
             CHECK(IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(parts[c].mappings, FIOV_BAR0, 0));
             sprintf(name, "create_destroy_us_%u", bench_p4_counts[c]);
-            if (i >= BENCH_WARMUP) emit("P4", name, ticks_us(tsc() - t0));
+            if (i >= BENCH_WARMUP) emit("P4", name, bench_ticks_us(bench_tsc() - t0));
         }
     }
     for (c = 0; c < ARRAYSIZE(bench_p4_counts); c++) delete_counted_partition(&parts[c]);
@@ -513,12 +496,12 @@ static void bench_p5(void)
     {
         for (c = 0; c < ARRAYSIZE(bench_p5_counts); c++)
         {
-            UINT64 t0 = tsc();
+            UINT64 t0 = bench_tsc();
 
             CHECK(register_doorbell(parts[c].notification, 0, event));
             CHECK(unregister_doorbell(parts[c].notification, 0));
             sprintf(name, "register_unregister_us_%u", bench_p5_counts[c]);
-            emit("P5", name, ticks_us(tsc() - t0));
+            emit("P5", name, bench_ticks_us(bench_tsc() - t0));
         }
     }
     for (c = 0; c < ARRAYSIZE(bench_p5_counts); c++) delete_counted_partition(&parts[c]);

@@ -19,6 +19,7 @@
 #define __VMIDL_BENCH_H
 
 #include <stdint.h>
+#include <x86intrin.h>
 
 #define BENCH_RAM_SIZE      0x400000
 #define BENCH_CODE          0x010000
@@ -92,5 +93,24 @@ struct bench_ctl
 
 static const unsigned int bench_p4_counts[] = {0, 100, 1000, 4000};
 static const unsigned int bench_p5_counts[] = {0, 100, 1000};
+
+/* The host's TSC, fenced so that it times exactly what lies between two
+ * reads; both hosts measure its rate into tsc_hz at start-up. */
+static double tsc_hz;
+
+static inline uint64_t bench_tsc(void)
+{
+    uint64_t t;
+
+    _mm_lfence();
+    t = __rdtsc();
+    _mm_lfence();
+    return t;
+}
+
+static inline double bench_ticks_us(double ticks)
+{
+    return ticks * 1e6 / tsc_hz;
+}
 
 #endif /* __VMIDL_BENCH_H */

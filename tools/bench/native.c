@@ -20,7 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <dirent.h>
-#include <x86intrin.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -31,7 +30,6 @@
 
 static FILE *out;
 static int round_number;
-static double tsc_hz;
 
 static int kvm_fd, vm_fd, vcpu_fd;
 static struct kvm_run *run;
@@ -57,21 +55,6 @@ static void emit(const char *figure, const char *variant, double value)
     fprintf(out, "native %d %s %s %.6g\n", round_number, figure, variant, value);
 }
 
-static uint64_t tsc(void)
-{
-    uint64_t t;
-
-    _mm_lfence();
-    t = __rdtsc();
-    _mm_lfence();
-    return t;
-}
-
-static double ticks_us(double ticks)
-{
-    return ticks * 1e6 / tsc_hz;
-}
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -83,10 +66,10 @@ static double now_s(void)
 static void measure_tsc(void)
 {
     double t0 = now_s(), t1;
-    uint64_t c0 = tsc(), c1;
+    uint64_t c0 = bench_tsc(), c1;
 
     do t1 = now_s(); while (t1 - t0 < 0.1);
-    c1 = tsc();
+    c1 = bench_tsc();
     tsc_hz = (c1 - c0) / (t1 - t0);
     emit("P0", "tsc_mhz", tsc_hz / 1e6);
 }
@@ -338,11 +321,11 @@ static void *sync_proc(void *arg)
 
     for (i = 1; i <= BENCH_SYNC_ROUNDS; i++)
     {
-        t0 = tsc();
+        t0 = bench_tsc();
         ctl->host_seq = i;
         for (spin = 0; ctl->guest_seq != i; spin++)
             if (spin > 1000000000) { host_failed = 1; return NULL; }
-        t2 = tsc();
+        t2 = bench_tsc();
         if ((int64_t)(ctl->guest_tsc - t2) > lo) lo = ctl->guest_tsc - t2;
         if ((int64_t)(ctl->guest_tsc - t0) < hi) hi = ctl->guest_tsc - t0;
     }
@@ -363,9 +346,9 @@ static void clock_sync(const char *when)
     pthread_join(thread, NULL);
     clock_offset = bounds[0] / 2 + bounds[1] / 2;
     snprintf(name, sizeof(name), "clock_uncertainty_us_%s", when);
-    emit("P1", name, ticks_us(bounds[1] - bounds[0]) / 2);
+    emit("P1", name, bench_ticks_us(bounds[1] - bounds[0]) / 2);
     snprintf(name, sizeof(name), "clock_offset_ms_%s", when);
-    emit("P1", name, ticks_us(clock_offset) / 1e3);
+    emit("P1", name, bench_ticks_us(clock_offset) / 1e3);
 }
 
 /* --- P1 ------------------------------------------------------------------- */
@@ -377,8 +360,8 @@ static void *wake_proc(void *arg)
     for (i = 0; i < BENCH_P1_SAMPLES; i++)
     {
         if (event_wait(&doorbell_event, 2000)) { host_failed = 1; return NULL; }
-        now = tsc();
-        emit("P1", "wake_us", ticks_us(now - (samples[i] - clock_offset)));
+        now = bench_tsc();
+        emit("P1", "wake_us", bench_ticks_us(now - (samples[i] - clock_offset)));
         ctl->ack = i + 1;
     }
     return NULL;
@@ -396,7 +379,7 @@ static void bench_p1(void)
     if (run_guest() || host_failed) { errno = 0; die("P1: lost a doorbell"); }
     pthread_join(thread, NULL);
     clock_sync("after");
-    emit("P1", "clock_drift_us", ticks_us(clock_offset - before));
+    emit("P1", "clock_drift_us", bench_ticks_us(clock_offset - before));
 }
 
 /* --- P2 ------------------------------------------------------------------- */
@@ -421,11 +404,11 @@ static void bench_p2(void)
     {
         start_mode(BENCH_MODE_WRITES, BENCH_P2_DOORBELLS, BENCH_D0_BAR0 + BENCH_DOORBELL_OFF);
         if (run_guest()) { errno = 0; die("P2 failed"); }
-        emit("P2", "doorbell_write_us", ticks_us(ctl->result) / BENCH_P2_DOORBELLS);
+        emit("P2", "doorbell_write_us", bench_ticks_us(ctl->result) / BENCH_P2_DOORBELLS);
         start_mode(BENCH_MODE_WRITES, BENCH_P2_TRAPS, BENCH_D0_BAR0 + BENCH_TRAP_OFF);
         trapped_writes = 0;
         if (run_guest() || trapped_writes != BENCH_P2_TRAPS) { errno = 0; die("P2 trapped writes failed"); }
-        emit("P2", "trapped_write_us", ticks_us(ctl->result) / BENCH_P2_TRAPS);
+        emit("P2", "trapped_write_us", bench_ticks_us(ctl->result) / BENCH_P2_TRAPS);
     }
     counting = 0;
     pthread_join(thread, NULL);
@@ -584,26 +567,26 @@ static void bench_p4(void)
     {
         for (c = 0; c < P4_COUNTS; c++)
         {
-            uint64_t t0 = tsc(), t1;
+            uint64_t t0 = bench_tsc(), t1;
 
             /* The straightforward way to map a file into a guest. */
             if ((page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0)) == MAP_FAILED) die("mmap");
             set_memslot(fds[c], 30000, BENCH_P4_BAR, 4096, page);
             set_memslot(fds[c], 30000, BENCH_P4_BAR, 0, page);
             munmap(page, 4096);
-            t1 = tsc();
+            t1 = bench_tsc();
             snprintf(name, sizeof(name), "create_destroy_us_%u", bench_p4_counts[c]);
-            if (i >= BENCH_WARMUP) emit("P4", name, ticks_us(t1 - t0));
+            if (i >= BENCH_WARMUP) emit("P4", name, bench_ticks_us(t1 - t0));
 
             /* The memslot ioctls alone, on a mapping made beforehand. */
             if ((page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0)) == MAP_FAILED) die("mmap");
-            t0 = tsc();
+            t0 = bench_tsc();
             set_memslot(fds[c], 30000, BENCH_P4_BAR, 4096, page);
             set_memslot(fds[c], 30000, BENCH_P4_BAR, 0, page);
-            t1 = tsc();
+            t1 = bench_tsc();
             munmap(page, 4096);
             snprintf(name, sizeof(name), "ioctls_only_us_%u", bench_p4_counts[c]);
-            if (i >= BENCH_WARMUP) emit("P4", name, ticks_us(t1 - t0));
+            if (i >= BENCH_WARMUP) emit("P4", name, bench_ticks_us(t1 - t0));
         }
     }
     for (c = 0; c < P4_COUNTS; c++) close(fds[c]);  /* drops every memslot; the mappings go at exit */
@@ -647,14 +630,14 @@ static void bench_p5(void)
     {
         for (c = 0; c < P5_COUNTS; c++)
         {
-            uint64_t t0 = tsc();
+            uint64_t t0 = bench_tsc();
 
             if ((efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) die("eventfd");
             ioeventfd(fds[c], BENCH_P5_BAR, efd, 1);
             ioeventfd(fds[c], BENCH_P5_BAR, efd, 0);
             close(efd);
             snprintf(name, sizeof(name), "register_unregister_us_%u", bench_p5_counts[c]);
-            emit("P5", name, ticks_us(tsc() - t0));
+            emit("P5", name, bench_ticks_us(bench_tsc() - t0));
         }
     }
     for (c = 0; c < P5_COUNTS; c++) close(fds[c]);  /* no grace period per ioeventfd */
