@@ -8,6 +8,14 @@
 #include "guest.h"
 #include "vmidltest/vmidltest.h"
 
+/* Doorbell flags, short enough for tables. */
+#define SIZE_ANY   FIOV_DOORBELL_FLAG_TRIGGER_SIZE_ANY
+#define SIZE_BYTE  FIOV_DOORBELL_FLAG_TRIGGER_SIZE_BYTE
+#define SIZE_WORD  FIOV_DOORBELL_FLAG_TRIGGER_SIZE_WORD
+#define SIZE_DWORD FIOV_DOORBELL_FLAG_TRIGGER_SIZE_DWORD
+#define SIZE_QWORD FIOV_DOORBELL_FLAG_TRIGGER_SIZE_QWORD
+#define ANY_VALUE  FIOV_DOORBELL_FLAG_TRIGGER_ANY_VALUE
+
 /* Loads the host API and creates a guest running the interp image.  FALSE
  * when the tests cannot run here: win_skip where vmidl's host API is absent
  * (Windows), skip where KVM is not usable. */
