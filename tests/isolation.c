@@ -103,6 +103,29 @@ static void fill_model(BYTE *model, unsigned int tag, unsigned int pages)
     for (i = 0; i < pages * PAGE / 8; i++) q[i] = section_pattern(tag, i / (PAGE / 8), i % (PAGE / 8));
 }
 
+/* Maps the window: pages WINDOW_SECTION_PAGE on of a new pattern section
+ * at BAR page WINDOW_BAR_PAGE; model gets what the section holds. */
+static HANDLE map_window(unsigned int tag, FiovMmioMappingFlags flags, BYTE *model, UINT64 **view)
+{
+    HANDLE section = create_test_section(tag, SECTION_PAGES, view);
+    HRESULT hr;
+
+    fill_model(model, tag, SECTION_PAGES);
+    hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, WINDOW_BAR_PAGE, WINDOW_PAGES,
+            flags, section, WINDOW_SECTION_PAGE);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    return section;
+}
+
+static void unmap_window(HANDLE section, UINT64 *view)
+{
+    HRESULT hr = IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(mappings, FIOV_BAR0, WINDOW_BAR_PAGE);
+
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    UnmapViewOfFile(view);
+    CloseHandle(section);
+}
+
 /* The value the guest reads at a BAR offset inside the window. */
 static UINT64 window_bytes(const BYTE *model, UINT64 offset, UINT32 size)
 {
@@ -117,13 +140,8 @@ static void test_window_edges(void)
     unsigned int i, j;
     HANDLE section;
     UINT64 *view, value;
-    HRESULT hr;
 
-    section = create_test_section(TAG, SECTION_PAGES, &view);
-    fill_model(model, TAG, SECTION_PAGES);
-    hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, WINDOW_BAR_PAGE, WINDOW_PAGES,
-            FiovMmioMappingFlagWriteable, section, WINDOW_SECTION_PAGE);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
+    section = map_window(TAG, FiovMmioMappingFlagWriteable, model, &view);
 
     for (i = 0; i < ARRAYSIZE(sizes); i++)
     {
@@ -205,11 +223,7 @@ static void test_window_edges(void)
     /* Pages 0-2 and 5-7 of the section are as they were; the window holds
      * exactly the guest's writes. */
     check_section((BYTE *)view, model, SECTION_PAGES * PAGE);
-
-    hr = IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(mappings, FIOV_BAR0, WINDOW_BAR_PAGE);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    UnmapViewOfFile(view);
-    CloseHandle(section);
+    unmap_window(section, view);
 }
 
 /* Writes of every size at the first, middle (across the page boundary
@@ -221,13 +235,8 @@ static void test_read_only(void)
     UINT64 *view, value;
     unsigned int i, j;
     HANDLE section;
-    HRESULT hr;
 
-    section = create_test_section(TAG + 1, SECTION_PAGES, &view);
-    fill_model(model, TAG + 1, SECTION_PAGES);
-    hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, WINDOW_BAR_PAGE, WINDOW_PAGES,
-            FiovMmioMappingFlagNone, section, WINDOW_SECTION_PAGE);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
+    section = map_window(TAG + 1, FiovMmioMappingFlagNone, model, &view);
 
     for (i = 0; i < ARRAYSIZE(sizes); i++)
     {
@@ -251,11 +260,7 @@ static void test_read_only(void)
         }
     }
     check_section((BYTE *)view, model, SECTION_PAGES * PAGE);
-
-    hr = IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(mappings, FIOV_BAR0, WINDOW_BAR_PAGE);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    UnmapViewOfFile(view);
-    CloseHandle(section);
+    unmap_window(section, view);
 }
 
 /* Once destroyed, the old pages are out of reach: reads return the
@@ -269,11 +274,7 @@ static void test_after_destroy(void)
     HANDLE section;
     HRESULT hr;
 
-    section = create_test_section(TAG + 2, SECTION_PAGES, &view);
-    fill_model(model, TAG + 2, SECTION_PAGES);
-    hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, WINDOW_BAR_PAGE, WINDOW_PAGES,
-            FiovMmioMappingFlagWriteable, section, WINDOW_SECTION_PAGE);
-    ok(hr == S_OK, "got hr %#lx\n", hr);
+    section = map_window(TAG + 2, FiovMmioMappingFlagWriteable, model, &view);
     /* The guest touched every page while mapped: KVM had them all. */
     for (page = 0; page < WINDOW_PAGES; page++)
     {

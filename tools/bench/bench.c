@@ -140,16 +140,6 @@ static HRESULT unregister_doorbell(IVmFiovGuestMemoryFastNotification *notificat
 
 /* --- running the guest --------------------------------------------------------- */
 
-static void start_mode(enum bench_mode mode, UINT64 count, UINT64 address)
-{
-    ctl->mode = mode;
-    ctl->count = count;
-    ctl->address = address;
-    ctl->value = BENCH_TRIGGER;
-    ctl->ack = 0;
-    ctl->guest_seq = ctl->host_seq = 0;
-}
-
 /* Resumes the guest until it reports on the done port; its failures. */
 static UINT64 run_guest(void)
 {
@@ -181,21 +171,7 @@ static volatile LONG host_failed;
 
 static DWORD WINAPI sync_proc(void *arg)
 {
-    INT64 lo = _I64_MIN, hi = _I64_MAX, *bounds = arg;
-    UINT64 i, t0, t2, spin;
-
-    for (i = 1; i <= BENCH_SYNC_ROUNDS; i++)
-    {
-        t0 = bench_tsc();
-        ctl->host_seq = i;
-        for (spin = 0; ctl->guest_seq != i; spin++)
-            if (spin > 1000000000) { host_failed = 1; return 1; }
-        t2 = bench_tsc();
-        if ((INT64)(ctl->guest_tsc - t2) > lo) lo = ctl->guest_tsc - t2;
-        if ((INT64)(ctl->guest_tsc - t0) < hi) hi = ctl->guest_tsc - t0;
-    }
-    bounds[0] = lo;
-    bounds[1] = hi;
+    if (bench_clock_ping_pong(ctl, arg)) host_failed = 1;
     return 0;
 }
 
@@ -205,7 +181,7 @@ static void clock_sync(const char *when)
     char name[64];
     HANDLE thread;
 
-    start_mode(BENCH_MODE_SYNC, BENCH_SYNC_ROUNDS, 0);
+    bench_start_mode(ctl, BENCH_MODE_SYNC, BENCH_SYNC_ROUNDS, 0);
     thread = start_thread(sync_proc, bounds);
     if (run_guest() || host_failed) die("clock sync failed");
     join_thread(thread);
@@ -241,7 +217,7 @@ static void bench_p1(void)
 
     clock_sync("before");
     before = clock_offset;
-    start_mode(BENCH_MODE_WAKE, BENCH_P1_SAMPLES, BENCH_D0_BAR0 + BENCH_DOORBELL_OFF);
+    bench_start_mode(ctl, BENCH_MODE_WAKE, BENCH_P1_SAMPLES, BENCH_D0_BAR0 + BENCH_DOORBELL_OFF);
     thread = start_thread(wake_proc, NULL);
     if (run_guest() || host_failed) die("P1: lost a doorbell");
     join_thread(thread);
@@ -269,10 +245,10 @@ static void bench_p2(void)
     thread = start_thread(count_proc, NULL);
     for (i = 0; i < BENCH_P2_BATCHES; i++)
     {
-        start_mode(BENCH_MODE_WRITES, BENCH_P2_DOORBELLS, BENCH_D0_BAR0 + BENCH_DOORBELL_OFF);
+        bench_start_mode(ctl, BENCH_MODE_WRITES, BENCH_P2_DOORBELLS, BENCH_D0_BAR0 + BENCH_DOORBELL_OFF);
         if (run_guest()) die("P2 failed");
         emit("P2", "doorbell_write_us", bench_ticks_us(ctl->result) / BENCH_P2_DOORBELLS);
-        start_mode(BENCH_MODE_WRITES, BENCH_P2_TRAPS, BENCH_D0_BAR0 + BENCH_TRAP_OFF);
+        bench_start_mode(ctl, BENCH_MODE_WRITES, BENCH_P2_TRAPS, BENCH_D0_BAR0 + BENCH_TRAP_OFF);
         trapped_writes = 0;
         if (run_guest() || trapped_writes != BENCH_P2_TRAPS) die("P2 trapped writes failed");
         emit("P2", "trapped_write_us", bench_ticks_us(ctl->result) / BENCH_P2_TRAPS);
@@ -292,7 +268,7 @@ static void bench_p3(IVmFiovGuestMmioMappings *mappings)
     CHECK(IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR2, 0, BENCH_BW_SIZE / 4096,
             FiovMmioMappingFlagWriteable, section, 0));
     CloseHandle(section);
-    start_mode(BENCH_MODE_BANDWIDTH, 0, BENCH_D0_BAR2);
+    bench_start_mode(ctl, BENCH_MODE_BANDWIDTH, 0, BENCH_D0_BAR2);
     ctl->size = BENCH_BW_SIZE;
     ctl->reps = BENCH_P3_REPS;
     trapped_writes = 0;
@@ -352,7 +328,7 @@ static void bench_p6(void)
     {
         memset(storm_count, 0, sizeof(storm_count));
         for (i = 0; i < BENCH_STORM_BELLS; i++) ctl->storm_rung[i] = ctl->storm_ack[i] = 0;
-        start_mode(BENCH_MODE_STORM, BENCH_P6_RINGS, 0);
+        bench_start_mode(ctl, BENCH_MODE_STORM, BENCH_P6_RINGS, 0);
         thread = start_thread(storm_proc, NULL);
         if (run_guest() || host_failed) die("P6: lost a doorbell");
         join_thread(thread);

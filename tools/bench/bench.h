@@ -113,4 +113,38 @@ static inline double bench_ticks_us(double ticks)
     return ticks * 1e6 / tsc_hz;
 }
 
+static inline void bench_start_mode(struct bench_ctl *ctl, enum bench_mode mode, uint64_t count, uint64_t address)
+{
+    ctl->mode = mode;
+    ctl->count = count;
+    ctl->address = address;
+    ctl->value = BENCH_TRIGGER;
+    ctl->ack = 0;
+    ctl->guest_seq = ctl->host_seq = 0;
+}
+
+/* The host's half of BENCH_MODE_SYNC, on a thread of its own while the
+ * guest runs: bounds[0] <= guest TSC - host TSC <= bounds[1], from the
+ * tightest of BENCH_SYNC_ROUNDS ping-pongs.  Returns 0, or -1 when the
+ * guest stopped answering. */
+static inline int bench_clock_ping_pong(struct bench_ctl *ctl, int64_t *bounds)
+{
+    int64_t lo = INT64_MIN, hi = INT64_MAX;
+    uint64_t i, t0, t2, spin;
+
+    for (i = 1; i <= BENCH_SYNC_ROUNDS; i++)
+    {
+        t0 = bench_tsc();
+        ctl->host_seq = i;
+        for (spin = 0; ctl->guest_seq != i; spin++)
+            if (spin > 1000000000) return -1;
+        t2 = bench_tsc();
+        if ((int64_t)(ctl->guest_tsc - t2) > lo) lo = ctl->guest_tsc - t2;
+        if ((int64_t)(ctl->guest_tsc - t0) < hi) hi = ctl->guest_tsc - t0;
+    }
+    bounds[0] = lo;
+    bounds[1] = hi;
+    return 0;
+}
+
 #endif /* __VMIDL_BENCH_H */

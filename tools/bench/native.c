@@ -212,16 +212,6 @@ static uint64_t run_guest(void)
     }
 }
 
-static void start_mode(enum bench_mode mode, uint64_t count, uint64_t address)
-{
-    ctl->mode = mode;
-    ctl->count = count;
-    ctl->address = address;
-    ctl->value = BENCH_TRIGGER;
-    ctl->ack = 0;
-    ctl->guest_seq = ctl->host_seq = 0;
-}
-
 /* --- an auto-reset event: what the dispatcher wakes ------------------------ */
 
 struct event
@@ -316,21 +306,7 @@ static volatile int host_failed;
 
 static void *sync_proc(void *arg)
 {
-    int64_t lo = INT64_MIN, hi = INT64_MAX;
-    uint64_t i, t0, t2, spin;
-
-    for (i = 1; i <= BENCH_SYNC_ROUNDS; i++)
-    {
-        t0 = bench_tsc();
-        ctl->host_seq = i;
-        for (spin = 0; ctl->guest_seq != i; spin++)
-            if (spin > 1000000000) { host_failed = 1; return NULL; }
-        t2 = bench_tsc();
-        if ((int64_t)(ctl->guest_tsc - t2) > lo) lo = ctl->guest_tsc - t2;
-        if ((int64_t)(ctl->guest_tsc - t0) < hi) hi = ctl->guest_tsc - t0;
-    }
-    ((int64_t *)arg)[0] = lo;
-    ((int64_t *)arg)[1] = hi;
+    if (bench_clock_ping_pong(ctl, arg)) host_failed = 1;
     return NULL;
 }
 
@@ -340,7 +316,7 @@ static void clock_sync(const char *when)
     char name[64];
     pthread_t thread;
 
-    start_mode(BENCH_MODE_SYNC, BENCH_SYNC_ROUNDS, 0);
+    bench_start_mode(ctl, BENCH_MODE_SYNC, BENCH_SYNC_ROUNDS, 0);
     pthread_create(&thread, NULL, sync_proc, bounds);
     if (run_guest() || host_failed) { errno = 0; die("clock sync failed"); }
     pthread_join(thread, NULL);
@@ -374,7 +350,7 @@ static void bench_p1(void)
 
     clock_sync("before");
     before = clock_offset;
-    start_mode(BENCH_MODE_WAKE, BENCH_P1_SAMPLES, BENCH_D0_BAR0 + BENCH_DOORBELL_OFF);
+    bench_start_mode(ctl, BENCH_MODE_WAKE, BENCH_P1_SAMPLES, BENCH_D0_BAR0 + BENCH_DOORBELL_OFF);
     pthread_create(&thread, NULL, wake_proc, NULL);
     if (run_guest() || host_failed) { errno = 0; die("P1: lost a doorbell"); }
     pthread_join(thread, NULL);
@@ -402,10 +378,10 @@ static void bench_p2(void)
     pthread_create(&thread, NULL, count_proc, NULL);
     for (i = 0; i < BENCH_P2_BATCHES; i++)
     {
-        start_mode(BENCH_MODE_WRITES, BENCH_P2_DOORBELLS, BENCH_D0_BAR0 + BENCH_DOORBELL_OFF);
+        bench_start_mode(ctl, BENCH_MODE_WRITES, BENCH_P2_DOORBELLS, BENCH_D0_BAR0 + BENCH_DOORBELL_OFF);
         if (run_guest()) { errno = 0; die("P2 failed"); }
         emit("P2", "doorbell_write_us", bench_ticks_us(ctl->result) / BENCH_P2_DOORBELLS);
-        start_mode(BENCH_MODE_WRITES, BENCH_P2_TRAPS, BENCH_D0_BAR0 + BENCH_TRAP_OFF);
+        bench_start_mode(ctl, BENCH_MODE_WRITES, BENCH_P2_TRAPS, BENCH_D0_BAR0 + BENCH_TRAP_OFF);
         trapped_writes = 0;
         if (run_guest() || trapped_writes != BENCH_P2_TRAPS) { errno = 0; die("P2 trapped writes failed"); }
         emit("P2", "trapped_write_us", bench_ticks_us(ctl->result) / BENCH_P2_TRAPS);
@@ -423,7 +399,7 @@ static void bench_p3(void)
 
     if (mem == MAP_FAILED) die("mmap");
     set_memslot(vm_fd, 1, BENCH_D0_BAR2, BENCH_BW_SIZE, mem);
-    start_mode(BENCH_MODE_BANDWIDTH, 0, BENCH_D0_BAR2);
+    bench_start_mode(ctl, BENCH_MODE_BANDWIDTH, 0, BENCH_D0_BAR2);
     ctl->size = BENCH_BW_SIZE;
     ctl->reps = BENCH_P3_REPS;
     if (run_guest()) { errno = 0; die("P3 failed"); }
@@ -487,7 +463,7 @@ static void bench_p6(void)
     {
         memset(storm_count, 0, sizeof(storm_count));
         for (i = 0; i < BENCH_STORM_BELLS; i++) ctl->storm_rung[i] = ctl->storm_ack[i] = 0;
-        start_mode(BENCH_MODE_STORM, BENCH_P6_RINGS, 0);
+        bench_start_mode(ctl, BENCH_MODE_STORM, BENCH_P6_RINGS, 0);
         pthread_create(&thread, NULL, storm_proc, NULL);
         if (run_guest() || host_failed) { errno = 0; die("P6: lost a doorbell"); }
         pthread_join(thread, NULL);
