@@ -23,6 +23,9 @@
  *                   already used by RAM or another device's BAR.
  *   HRESULT_FROM_WIN32(ERROR_BUSY) the virtual processor is already running.
  *   HRESULT_FROM_WIN32(ERROR_DEVICE_REMOVED) the partition was deleted.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #ifndef __VMIDLHOST_H

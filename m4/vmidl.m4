@@ -1,5 +1,8 @@
 dnl VMIDL_CHECK_CFLAG(FLAG, ACTION-IF-ACCEPTED)
 dnl Runs ACTION when the C compiler accepts FLAG without a warning.
+dnl
+dnl Copyright 2026 The vmidl authors
+dnl SPDX-License-Identifier: LGPL-2.1-or-later
 AC_DEFUN([VMIDL_CHECK_CFLAG],
 [AS_VAR_PUSHDEF([ac_var], [vmidl_cv_cflag_$1])dnl
 AC_CACHE_CHECK([whether $CC accepts $1], [ac_var],

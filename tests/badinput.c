@@ -5,6 +5,9 @@
  * it probes every BAR page and every doorbell and non-doorbell address
  * before and after the whole table, and both times sees exactly what the
  * fixed set of ranges and doorbells set up first implies.  Nothing leaks.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #define COBJMACROS

@@ -3,6 +3,9 @@
  * guest writes set the event without reaching the emulator, everything else
  * reaches the emulator and sets nothing.  Bad input and conflicts:
  * badinput.c; the doorbell cap: exhaustion.c.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #define COBJMACROS

@@ -4,6 +4,9 @@
  * HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES), leaves nothing
  * half-registered, and everything works again once some are released;
  * releasing the device gives every resource back.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #define COBJMACROS

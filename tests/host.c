@@ -2,6 +2,9 @@
  * Conformance tests for the partition host (include/vmidlhost.h): partition
  * lifetime, guest RAM, running a real ring-3 guest, and devices whose BARs
  * hand intercepted MMIO to the emulator.  Bad arguments: badinput.c.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #define COBJMACROS

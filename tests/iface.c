@@ -3,6 +3,9 @@
  * widl-generated header sees it: IIDs, enum sizes and values, vtable slot
  * order, COM identity and reference counting, and device lookup through
  * IVmVirtualDeviceAccess.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #define COBJMACROS

@@ -5,6 +5,9 @@
  * section pages around the mapped window never change; read-only ranges
  * and destroyed ranges keep guest writes out; a file opened read-only is
  * never written.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #define COBJMACROS

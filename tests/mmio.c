@@ -2,6 +2,9 @@
  * IVmFiovGuestMmioMappings driven by a real guest: section pages mapped into
  * a BAR are what the guest reads and writes, read-only ranges reject guest
  * writes, destroyed ranges trap again, and bad input changes nothing.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #define COBJMACROS

@@ -9,6 +9,9 @@
  * change the same devices at the same time.  One call in ten is a misuse
  * (a second Create, a Destroy of nothing...) that must fail and change
  * nothing.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #define COBJMACROS

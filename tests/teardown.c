@@ -6,6 +6,9 @@
  * MMIO callback in progress, and a process may exit with all of it live.
  *
  * Counted on the unix side of the process by vmidltest.dll (Wine only).
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #define COBJMACROS

@@ -1,5 +1,8 @@
 /*
  * Shared setup of the vmidl conformance tests.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "ntstatus.h"

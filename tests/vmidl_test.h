@@ -1,5 +1,8 @@
 /*
  * What the vmidl conformance tests share beyond wine/test.h.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #ifndef __VMIDL_TEST_H

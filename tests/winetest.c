@@ -1,5 +1,8 @@
 /*
  * Implementation of tests/wine/test.h.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include <string.h>

@@ -1,5 +1,8 @@
 /*
  * Host side of the flat ring-3 test guests; see guest.h.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #define COBJMACROS

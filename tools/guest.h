@@ -8,6 +8,9 @@
  *   0x100000 operation list     0x200000 scratch data
  *   0x400000 stack top (end of RAM)
  *   0xc0000000 and up: device BARs, placed by the tests
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #ifndef __VMIDL_GUEST_H

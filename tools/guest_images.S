@@ -1,4 +1,9 @@
-/* Embeds the flat guest binaries, assembled at build time, in PE programs. */
+/*
+ * Embeds the flat guest binaries, assembled at build time, in PE programs.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 
     .section .rdata,"dr"
 

@@ -1,6 +1,9 @@
 /*
  * The FlexibleIov device object: identity, lifetime and teardown.  Its two
  * fast-path interfaces live in mmio_mappings.c and fast_notification.c.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "vmidl_private.h"

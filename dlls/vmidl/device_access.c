@@ -6,6 +6,9 @@
  * GUIDs or a category other than FLEXIO_DEVICE_ID (the only kind of device
  * vmidl hosts); HRESULT_FROM_WIN32(ERROR_NOT_FOUND) for an unknown instance;
  * HRESULT_FROM_WIN32(ERROR_DEVICE_REMOVED) once the partition is deleted.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "vmidl_private.h"

@@ -23,6 +23,9 @@
  *
  * The event handle is duplicated: the caller may close its own.  Once
  * UnregisterDoorbell returns, the doorbell never sets the event again.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "vmidl_private.h"

@@ -1,4 +1,9 @@
-/* Instantiates the GUIDs declared in vmfiov.h. */
+/*
+ * Instantiates the GUIDs declared in vmfiov.h.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 
 #include <stdarg.h>
 

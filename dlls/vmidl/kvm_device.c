@@ -2,6 +2,9 @@
  * A FlexibleIov device as KVM sees it: where each BAR decodes, and what is
  * registered on it.  Ranges and doorbells are kept as BAR offsets so that a
  * BAR move only has to replay them at the new base.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include <errno.h>

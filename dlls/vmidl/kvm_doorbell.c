@@ -7,6 +7,9 @@
  * dispatch_table slots tagged with a generation: a removal bumps the
  * generation under the table lock, so once doorbell_unregister() has passed
  * that point no stale epoll event can set the event again.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include <errno.h>

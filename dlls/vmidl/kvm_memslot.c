@@ -1,6 +1,9 @@
 /*
  * KVM memslot numbers: a bitmap of the slots in use, first free wins.
  * Called with vm->lock held.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include <errno.h>

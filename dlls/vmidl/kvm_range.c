@@ -1,6 +1,9 @@
 /*
  * Section-backed MMIO ranges: section handle -> fd -> MAP_SHARED view ->
  * KVM memslot at the BAR offset.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include <errno.h>

@@ -1,6 +1,9 @@
 /*
  * Virtual processors: register state in the WHv-like layout of vmidlhost.h,
  * and the run loop that hands every exit it cannot finish to the PE side.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include <errno.h>

@@ -1,5 +1,8 @@
 /*
  * The KVM VM behind a partition: creation, guest RAM, teardown.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include <errno.h>

@@ -1,6 +1,9 @@
 /*
  * Minimal intrusive doubly linked list, shared by both halves (Debian ships
  * no wine/list.h).
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #ifndef __VMIDL_LIST_H

@@ -1,5 +1,8 @@
 /*
  * vmidl.dll entry point and the one NTSTATUS -> HRESULT conversion.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "vmidl_private.h"

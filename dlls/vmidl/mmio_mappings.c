@@ -22,6 +22,9 @@
  * accepted, and so is its absence: KVM memslots have no execute permission,
  * so the guest can always execute from a mapped range; guest page tables
  * are the only control.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "vmidl_private.h"

@@ -1,6 +1,9 @@
 /*
  * The partition host: the VM worker role, in the emulation driver's own
  * process (see include/vmidlhost.h for the contract).
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "vmidl_private.h"

@@ -2,6 +2,9 @@
  * Unix-call entry points of vmidl.so, in the order of enum vmidl_funcs.
  * Each one unpacks its params, does the work and turns the negative errno
  * it gets into an NTSTATUS.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include <errno.h>

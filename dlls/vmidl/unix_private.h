@@ -3,6 +3,9 @@
  *
  * Functions here return 0 or a negative errno; only the unix-call entry
  * points in unix_main.c turn that into an NTSTATUS.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #ifndef __VMIDL_UNIX_PRIVATE_H

@@ -5,6 +5,9 @@
  * to unix objects (vm, device) travel as UINT64.  Every call returns an
  * NTSTATUS; results come back through the params.  64-bit only: there is no
  * wow64 table.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #ifndef __VMIDL_UNIXLIB_H

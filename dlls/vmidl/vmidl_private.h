@@ -1,5 +1,8 @@
 /*
  * PE half of vmidl: COM objects and the partition host.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #ifndef __VMIDL_PRIVATE_H

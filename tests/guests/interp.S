@@ -5,6 +5,9 @@
  *
  * Entry: rdi = guest address of the operation list (struct guest_op in
  * tools/guest.h: u32 op, u32 size, u64 address, u64 value, u64 result).
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
     .intel_syntax noprefix

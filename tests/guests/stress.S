@@ -14,6 +14,9 @@
  *   40 bells[16]   {u64 address, value, rung, acked}
  *   552 probes[64] {u64 address, mapped, trapped}
  *   2088 writes[64] {u64 address, value}
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
     .intel_syntax noprefix

@@ -1,4 +1,9 @@
-/* PE half of vmidltest.dll; see vmidltest.h. */
+/*
+ * PE half of vmidltest.dll; see vmidltest.h.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 
 #include <stdarg.h>
 

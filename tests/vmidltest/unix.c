@@ -1,4 +1,9 @@
-/* Unix half of vmidltest.dll; see vmidltest.h. */
+/*
+ * Unix half of vmidltest.dll; see vmidltest.h.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 
 #include <dirent.h>
 #include <stdio.h>

@@ -2,6 +2,9 @@
  * vmidltest.dll: test support only, never installed.  Lets Windows test
  * programs count what the unix side of their own process holds, which
  * /proc/self cannot tell them directly (Wine opens files in wineserver).
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #ifndef __VMIDLTEST_H

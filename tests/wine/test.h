@@ -6,6 +6,9 @@
  *   <dll>:<test>: N tests executed (T marked as todo, F failures), S skipped.
  * and exits with the number of failures (todo blocks that unexpectedly
  * succeed count as failures).  Builds for Windows as well.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #ifndef __WINE_WINE_TEST_H

@@ -9,6 +9,9 @@
  *
  * Usage: bench.exe OUT.TXT ROUND
  * Appends "project ROUND FIGURE VARIANT VALUE" lines to OUT.TXT.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #define COBJMACROS

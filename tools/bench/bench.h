@@ -13,6 +13,9 @@
  *   0xc1000000 + k * 0x10000: storm devices k = 0..7, BAR0 64 KiB,
  *              doorbells at +j * 8, j = 0..7 (P6)
  *   0xd0000000 the P4 device's BAR0 (32 MiB), 0xe0000000 the P5 device's BAR0
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #ifndef __VMIDL_BENCH_H

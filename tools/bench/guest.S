@@ -7,6 +7,9 @@
  * again, so the host only rewrites the block and resumes.
  *
  * Entry: rdi = guest address of the control block.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
     .intel_syntax noprefix

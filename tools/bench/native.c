@@ -7,6 +7,9 @@
  *
  * Usage: bench-native GUEST.BIN OUT.TXT ROUND
  * Appends "native ROUND FIGURE VARIANT VALUE" lines to OUT.TXT.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #define _GNU_SOURCE

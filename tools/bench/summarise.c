@@ -10,6 +10,9 @@
  *
  * Usage: bench-summarise OUTDIR RAWFILE...
  * Exit status 0 even when targets are missed; 1 when samples are missing.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include <math.h>

@@ -14,6 +14,9 @@
  * checks every answer itself and reports how many were wrong.
  *
  * Usage: demo.exe [requests]
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #define COBJMACROS

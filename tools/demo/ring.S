@@ -9,6 +9,9 @@
  * Entry: rdi = number of requests, rsi = guest address of BAR0.
  * Exit:  out 0x10 with eax = number of wrong answers (or of timeouts).
  * Layout: see tools/demo/ring.h.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
     .intel_syntax noprefix

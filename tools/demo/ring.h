@@ -1,6 +1,9 @@
 /*
  * The demo device's shared ring, in the section-backed first pages of BAR0.
  * tools/demo/ring.S uses the same offsets.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #ifndef __VMIDL_DEMO_RING_H
