@@ -22,7 +22,10 @@
  *   HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS) the guest physical range is
  *                   already used by RAM or another device's BAR.
  *   HRESULT_FROM_WIN32(ERROR_BUSY) the virtual processor is already running.
- *   HRESULT_FROM_WIN32(ERROR_DEVICE_REMOVED) the partition was deleted.
+ *   E_HANDLE        the partition handle is not one VmidlCreatePartition
+ *                   returned, or the partition was deleted.
+ *   HRESULT_FROM_WIN32(ERROR_DEVICE_REMOVED) a device or device access
+ *                   object whose partition was deleted.
  *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -31,15 +34,27 @@
 #ifndef __VMIDLHOST_H
 #define __VMIDLHOST_H
 
+/* Stands alone: the interfaces come from vmfiov.h or from a client's own
+ * declarations of them (as WSL's IDL makes), in either order. */
 #ifndef WINE_UNIX_LIB
-#include "vmfiov.h"
+#include <windows.h>
+#include <unknwn.h>
+
+#ifndef __IVmVirtualDeviceAccess_FWD_DEFINED__
+#define __IVmVirtualDeviceAccess_FWD_DEFINED__
+typedef interface IVmVirtualDeviceAccess IVmVirtualDeviceAccess;
+#ifdef __cplusplus
+interface IVmVirtualDeviceAccess;
+#endif
+#endif
 #endif
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-typedef struct vmidl_partition *VMIDL_PARTITION_HANDLE;
+/* Opaque; a deleted partition's handle is refused with E_HANDLE. */
+typedef struct VMIDL_PARTITION_HANDLE__ *VMIDL_PARTITION_HANDLE;
 
 #define VMIDL_BAR_COUNT 7   /* BAR0..BAR5 and the ROM BAR, indexed by FIOV_BAR_SELECTOR */
 
@@ -83,6 +98,10 @@ typedef enum VMIDL_RUN_VP_EXIT_REASON
     VmidlRunVpExitReasonHalt = 4,
     /* KVM could not run the guest state given. */
     VmidlRunVpExitReasonUnrecoverableException = 5,
+    /* VmidlCancelRunVirtualProcessor (or VmidlDeletePartition) stopped the
+     * run.  An access the guest was making has completed; running again
+     * continues the guest where it stopped. */
+    VmidlRunVpExitReasonCanceled = 6,
 } VMIDL_RUN_VP_EXIT_REASON;
 
 typedef struct VMIDL_RUN_VP_EXIT_CONTEXT
@@ -101,17 +120,17 @@ typedef struct VMIDL_RUN_VP_EXIT_CONTEXT
 #ifndef WINE_UNIX_LIB
 
 /* Called on the thread running the virtual processor for each guest access
- * to a device BAR that no fast path consumed.  For reads, store the value in
- * *Data (it is zero on entry).  Return S_OK; a failure ends
- * VmidlRunVirtualProcessor with that HRESULT. */
-typedef HRESULT (CALLBACK *VMIDL_MMIO_CALLBACK)(void *Context, FIOV_BAR_SELECTOR Bar,
+ * to a device BAR that no fast path consumed.  Bar is a FIOV_BAR_SELECTOR
+ * value.  For reads, store the value in *Data (it is zero on entry).
+ * Return S_OK; a failure ends VmidlRunVirtualProcessor with that HRESULT. */
+typedef HRESULT (CALLBACK *VMIDL_MMIO_CALLBACK)(void *Context, UINT32 Bar,
         UINT64 BarOffset, UINT32 AccessSize, BOOL IsWrite, UINT64 *Data);
 
 typedef struct VMIDL_FLEXIO_DEVICE_DESC
 {
     GUID InstanceId;
     /* Size of each BAR in bytes (0: absent; else a non-zero multiple of
-     * FIOV_PAGE_SIZE) and the page-aligned guest physical address it
+     * 4096) and the page-aligned guest physical address it
      * decodes at. */
     UINT64 BarSize[VMIDL_BAR_COUNT];
     UINT64 BarAddress[VMIDL_BAR_COUNT];
@@ -125,8 +144,12 @@ HRESULT WINAPI VmidlCreatePartition(REFGUID RuntimeId, UINT32 ProcessorCount,
 
 /* Tears the partition down: every device loses its ranges and doorbells
  * (device objects still held answer ERROR_DEVICE_REMOVED), every virtual
- * processor and the KVM VM are closed.  ERROR_BUSY while a virtual processor
- * runs.  The handle is invalid afterwards. */
+ * processor and the KVM VM are closed, and the handle becomes invalid
+ * (E_HANDLE).  Virtual processors still running are canceled first (their
+ * VmidlRunVirtualProcessor returns VmidlRunVpExitReasonCanceled) and the
+ * call waits until their runs have returned.  From a thread that is itself
+ * running one of the partition's virtual processors (an MMIO callback) it
+ * returns ERROR_BUSY and changes nothing.  It may be called from DllMain. */
 HRESULT WINAPI VmidlDeletePartition(VMIDL_PARTITION_HANDLE Partition);
 
 /* Backs [GuestAddress, GuestAddress + Size) with the caller's memory at
@@ -146,6 +169,13 @@ HRESULT WINAPI VmidlGetVirtualProcessorRegisters(VMIDL_PARTITION_HANDLE Partitio
 HRESULT WINAPI VmidlRunVirtualProcessor(VMIDL_PARTITION_HANDLE Partition, UINT32 VpIndex,
         VMIDL_RUN_VP_EXIT_CONTEXT *ExitContext);
 
+/* Makes a run of the virtual processor return soon with
+ * VmidlRunVpExitReasonCanceled, wherever the guest is: running, in an MMIO
+ * callback, or not yet entered.  When the virtual processor is not running,
+ * its next run returns at once.  Flags must be 0. */
+HRESULT WINAPI VmidlCancelRunVirtualProcessor(VMIDL_PARTITION_HANDLE Partition, UINT32 VpIndex,
+        UINT32 Flags);
+
 /* Adds a FlexibleIov device.  *Device receives the device object (it
  * answers IVmFiovGuestMmioMappings and IVmFiovGuestMemoryFastNotification).
  * The device stays in the partition while any reference to it is held;
@@ -161,7 +191,7 @@ HRESULT WINAPI VmidlAddFlexIoDevice(VMIDL_PARTITION_HANDLE Partition,
  * place overlaps RAM or another device's BAR.  Removing the BAR's
  * ioeventfds costs a kernel grace period each (~8 ms here). */
 HRESULT WINAPI VmidlSetBarAddress(VMIDL_PARTITION_HANDLE Partition, REFGUID InstanceId,
-        FIOV_BAR_SELECTOR Bar, UINT64 GuestAddress);
+        UINT32 Bar, UINT64 GuestAddress);
 
 /* The partition's IVmVirtualDeviceAccess, what GetVmWorkerProcess hands out
  * on Windows.  GetDevice(FLEXIO_DEVICE_ID, InstanceId, &unk) returns a new

@@ -297,7 +297,7 @@ struct blocking_emulator
     LONG calls;
 };
 
-static HRESULT CALLBACK blocking_emulator_callback(void *context, FIOV_BAR_SELECTOR bar, UINT64 offset,
+static HRESULT CALLBACK blocking_emulator_callback(void *context, UINT32 bar, UINT64 offset,
         UINT32 size, BOOL is_write, UINT64 *data)
 {
     struct blocking_emulator *emulator = context;

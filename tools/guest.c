@@ -22,7 +22,7 @@ HRESULT (WINAPI *pVmidlSetVirtualProcessorRegisters)(VMIDL_PARTITION_HANDLE, UIN
 HRESULT (WINAPI *pVmidlGetVirtualProcessorRegisters)(VMIDL_PARTITION_HANDLE, UINT32, VMIDL_VP_REGISTERS *);
 HRESULT (WINAPI *pVmidlRunVirtualProcessor)(VMIDL_PARTITION_HANDLE, UINT32, VMIDL_RUN_VP_EXIT_CONTEXT *);
 HRESULT (WINAPI *pVmidlAddFlexIoDevice)(VMIDL_PARTITION_HANDLE, const VMIDL_FLEXIO_DEVICE_DESC *, IUnknown **);
-HRESULT (WINAPI *pVmidlSetBarAddress)(VMIDL_PARTITION_HANDLE, REFGUID, FIOV_BAR_SELECTOR, UINT64);
+HRESULT (WINAPI *pVmidlSetBarAddress)(VMIDL_PARTITION_HANDLE, REFGUID, UINT32, UINT64);
 HRESULT (WINAPI *pVmidlGetVirtualDeviceAccess)(VMIDL_PARTITION_HANDLE, IVmVirtualDeviceAccess **);
 
 /* Assembled from tests/guests, tools/demo and tools/bench by tools/guest_images.S. */
@@ -212,7 +212,7 @@ HRESULT guest_get_device_interface(VMIDL_PARTITION_HANDLE partition, const GUID 
     return hr;
 }
 
-UINT64 guest_mmio_read_value(FIOV_BAR_SELECTOR bar, UINT64 offset, UINT32 size)
+UINT64 guest_mmio_read_value(UINT32 bar, UINT64 offset, UINT32 size)
 {
     UINT64 value = 0xa5a5000000000000ull | (UINT64)bar << 40 | offset;
     return size < 8 ? value & ((1ull << (size * 8)) - 1) : value;
@@ -236,7 +236,7 @@ void mmio_log_cleanup(struct mmio_log *log)
     DeleteCriticalSection(&log->cs);
 }
 
-HRESULT CALLBACK mmio_log_callback(void *context, FIOV_BAR_SELECTOR bar, UINT64 offset,
+HRESULT CALLBACK mmio_log_callback(void *context, UINT32 bar, UINT64 offset,
         UINT32 size, BOOL is_write, UINT64 *data)
 {
     struct mmio_log *log = context;

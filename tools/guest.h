@@ -21,6 +21,7 @@
 #include <winbase.h>
 #include <objbase.h>
 
+#include "vmfiov.h"
 #include "vmidlhost.h"
 
 #define GUEST_RAM_SIZE   0x400000
@@ -60,7 +61,7 @@ extern HRESULT (WINAPI *pVmidlSetVirtualProcessorRegisters)(VMIDL_PARTITION_HAND
 extern HRESULT (WINAPI *pVmidlGetVirtualProcessorRegisters)(VMIDL_PARTITION_HANDLE, UINT32, VMIDL_VP_REGISTERS *);
 extern HRESULT (WINAPI *pVmidlRunVirtualProcessor)(VMIDL_PARTITION_HANDLE, UINT32, VMIDL_RUN_VP_EXIT_CONTEXT *);
 extern HRESULT (WINAPI *pVmidlAddFlexIoDevice)(VMIDL_PARTITION_HANDLE, const VMIDL_FLEXIO_DEVICE_DESC *, IUnknown **);
-extern HRESULT (WINAPI *pVmidlSetBarAddress)(VMIDL_PARTITION_HANDLE, REFGUID, FIOV_BAR_SELECTOR, UINT64);
+extern HRESULT (WINAPI *pVmidlSetBarAddress)(VMIDL_PARTITION_HANDLE, REFGUID, UINT32, UINT64);
 extern HRESULT (WINAPI *pVmidlGetVirtualDeviceAccess)(VMIDL_PARTITION_HANDLE, IVmVirtualDeviceAccess **);
 
 /* Loads vmidl.dll and the host API; FALSE where it is not there. */
@@ -134,8 +135,8 @@ struct mmio_log
 extern void mmio_log_init(struct mmio_log *log);
 extern void mmio_log_reset(struct mmio_log *log);
 extern void mmio_log_cleanup(struct mmio_log *log);
-extern HRESULT CALLBACK mmio_log_callback(void *context, FIOV_BAR_SELECTOR bar, UINT64 offset,
+extern HRESULT CALLBACK mmio_log_callback(void *context, UINT32 bar, UINT64 offset,
         UINT32 size, BOOL is_write, UINT64 *data);
-extern UINT64 guest_mmio_read_value(FIOV_BAR_SELECTOR bar, UINT64 offset, UINT32 size);
+extern UINT64 guest_mmio_read_value(UINT32 bar, UINT64 offset, UINT32 size);
 
 #endif /* __VMIDL_GUEST_H */

@@ -104,12 +104,13 @@ HRESULT WINAPI VmidlCreatePartition(REFGUID runtime_id, UINT32 vp_count, VMIDL_P
     }
 
     TRACE("created partition %p\n", partition);
-    *out = partition;
+    *out = (VMIDL_PARTITION_HANDLE)partition;
     return S_OK;
 }
 
-HRESULT WINAPI VmidlDeletePartition(VMIDL_PARTITION_HANDLE partition)
+HRESULT WINAPI VmidlDeletePartition(VMIDL_PARTITION_HANDLE handle)
 {
+    struct vmidl_partition *partition = (struct vmidl_partition *)handle;
     struct vm_params params;
     struct list *cur, *next;
 
@@ -146,8 +147,9 @@ HRESULT WINAPI VmidlDeletePartition(VMIDL_PARTITION_HANDLE partition)
     return S_OK;
 }
 
-HRESULT WINAPI VmidlMapGpaRange(VMIDL_PARTITION_HANDLE partition, void *host, UINT64 gpa, UINT64 size, UINT32 flags)
+HRESULT WINAPI VmidlMapGpaRange(VMIDL_PARTITION_HANDLE handle, void *host, UINT64 gpa, UINT64 size, UINT32 flags)
 {
+    struct vmidl_partition *partition = (struct vmidl_partition *)handle;
     struct vm_map_ram_params params =
     {
         .host_address = (ULONG_PTR)host,
@@ -165,7 +167,7 @@ HRESULT WINAPI VmidlMapGpaRange(VMIDL_PARTITION_HANDLE partition, void *host, UI
     return partition_unix_call(partition, unix_vm_map_ram, &params.vm);
 }
 
-static HRESULT vp_registers_call(VMIDL_PARTITION_HANDLE partition, UINT32 vp_index,
+static HRESULT vp_registers_call(struct vmidl_partition *partition, UINT32 vp_index,
         const VMIDL_VP_REGISTERS *registers, BOOL set)
 {
     struct vp_registers_params params = {.vp_index = vp_index, .registers = (ULONG_PTR)registers};
@@ -174,16 +176,18 @@ static HRESULT vp_registers_call(VMIDL_PARTITION_HANDLE partition, UINT32 vp_ind
     return partition_unix_call(partition, set ? unix_vp_set_registers : unix_vp_get_registers, &params.vm);
 }
 
-HRESULT WINAPI VmidlSetVirtualProcessorRegisters(VMIDL_PARTITION_HANDLE partition, UINT32 vp_index,
+HRESULT WINAPI VmidlSetVirtualProcessorRegisters(VMIDL_PARTITION_HANDLE handle, UINT32 vp_index,
         const VMIDL_VP_REGISTERS *registers)
 {
+    struct vmidl_partition *partition = (struct vmidl_partition *)handle;
     TRACE("partition %p, vp_index %u, registers %p\n", partition, vp_index, registers);
     return vp_registers_call(partition, vp_index, registers, TRUE);
 }
 
-HRESULT WINAPI VmidlGetVirtualProcessorRegisters(VMIDL_PARTITION_HANDLE partition, UINT32 vp_index,
+HRESULT WINAPI VmidlGetVirtualProcessorRegisters(VMIDL_PARTITION_HANDLE handle, UINT32 vp_index,
         VMIDL_VP_REGISTERS *registers)
 {
+    struct vmidl_partition *partition = (struct vmidl_partition *)handle;
     TRACE("partition %p, vp_index %u, registers %p\n", partition, vp_index, registers);
     return vp_registers_call(partition, vp_index, registers, FALSE);
 }
@@ -216,9 +220,10 @@ done:
     return found;
 }
 
-HRESULT WINAPI VmidlRunVirtualProcessor(VMIDL_PARTITION_HANDLE partition, UINT32 vp_index,
+HRESULT WINAPI VmidlRunVirtualProcessor(VMIDL_PARTITION_HANDLE handle, UINT32 vp_index,
         VMIDL_RUN_VP_EXIT_CONTEXT *exit)
 {
+    struct vmidl_partition *partition = (struct vmidl_partition *)handle;
     struct vp_run_params params = {.vp_index = vp_index, .mmio_read_value = ~0ull};
     HRESULT hr;
 
@@ -278,9 +283,10 @@ static BOOL device_desc_is_valid(const VMIDL_FLEXIO_DEVICE_DESC *desc)
     return TRUE;
 }
 
-HRESULT WINAPI VmidlAddFlexIoDevice(VMIDL_PARTITION_HANDLE partition, const VMIDL_FLEXIO_DEVICE_DESC *desc,
+HRESULT WINAPI VmidlAddFlexIoDevice(VMIDL_PARTITION_HANDLE handle, const VMIDL_FLEXIO_DEVICE_DESC *desc,
         IUnknown **out)
 {
+    struct vmidl_partition *partition = (struct vmidl_partition *)handle;
     TRACE("partition %p, desc %p, out %p\n", partition, desc, out);
 
     if (!out) return E_INVALIDARG;
@@ -289,9 +295,10 @@ HRESULT WINAPI VmidlAddFlexIoDevice(VMIDL_PARTITION_HANDLE partition, const VMID
     return device_create(partition, desc, out);
 }
 
-HRESULT WINAPI VmidlSetBarAddress(VMIDL_PARTITION_HANDLE partition, REFGUID instance_id,
-        FIOV_BAR_SELECTOR bar, UINT64 gpa)
+HRESULT WINAPI VmidlSetBarAddress(VMIDL_PARTITION_HANDLE handle, REFGUID instance_id,
+        UINT32 bar, UINT64 gpa)
 {
+    struct vmidl_partition *partition = (struct vmidl_partition *)handle;
     struct bar_move_params params = {.bar = bar, .guest_address = gpa};
     struct device *device;
     HRESULT hr;
@@ -315,8 +322,9 @@ HRESULT WINAPI VmidlSetBarAddress(VMIDL_PARTITION_HANDLE partition, REFGUID inst
     return hr;
 }
 
-HRESULT WINAPI VmidlGetVirtualDeviceAccess(VMIDL_PARTITION_HANDLE partition, IVmVirtualDeviceAccess **out)
+HRESULT WINAPI VmidlGetVirtualDeviceAccess(VMIDL_PARTITION_HANDLE handle, IVmVirtualDeviceAccess **out)
 {
+    struct vmidl_partition *partition = (struct vmidl_partition *)handle;
     TRACE("partition %p, out %p\n", partition, out);
 
     if (!out) return E_INVALIDARG;

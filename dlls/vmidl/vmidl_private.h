@@ -17,6 +17,7 @@
 #include "winbase.h"
 #include "winternl.h"
 
+#include "vmfiov.h"
 #include "vmidlhost.h"
 #include "unixlib.h"
 #include "list.h"

@@ -90,7 +90,7 @@ static unsigned int count_threads(void)
 
 static LONG trapped_writes;
 
-static HRESULT CALLBACK device_mmio(void *context, FIOV_BAR_SELECTOR bar, UINT64 offset, UINT32 size,
+static HRESULT CALLBACK device_mmio(void *context, UINT32 bar, UINT64 offset, UINT32 size,
         BOOL is_write, UINT64 *data)
 {
     if (is_write) trapped_writes++;

@@ -134,7 +134,7 @@ static LONG intercepted;
 
 /* Nothing of the ring protocol should reach here: it all goes through the
  * fast paths. */
-static HRESULT CALLBACK device_mmio(void *context, FIOV_BAR_SELECTOR bar, UINT64 offset, UINT32 size,
+static HRESULT CALLBACK device_mmio(void *context, UINT32 bar, UINT64 offset, UINT32 size,
         BOOL is_write, UINT64 *data)
 {
     InterlockedIncrement(&intercepted);
