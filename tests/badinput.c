@@ -400,7 +400,7 @@ static const struct doorbell_test register_tests[] =
     /* ranges */
     {FIOV_BAR0, 0x2010, 1, SIZE_DWORD, &bad_event, ALREADY_EXISTS, "inside a mapped range"},
     {FIOV_BAR0, 0x8000, 0, SIZE_QWORD | ANY_VALUE, &bad_event, ALREADY_EXISTS, "inside the read-only range"},
-    {FIOV_BAR0, 0x1ffc, 0, SIZE_QWORD | ANY_VALUE, &bad_event, ALREADY_EXISTS, "straddling into a range"},
+    {FIOV_BAR0, 0x1ffc, 0, SIZE_QWORD | ANY_VALUE, &bad_event, E_INVALIDARG, "straddling a page, into a range"},
     {FIOV_BAR0, 0x3ffe, 7, SIZE_WORD, &bad_event, ALREADY_EXISTS, "last bytes of a range"},
 };
 

@@ -1,6 +1,7 @@
 /*
- * The FlexibleIov device object: identity, lifetime and teardown.  Its two
- * fast-path interfaces live in mmio_mappings.c and fast_notification.c.
+ * The FlexibleIov device object: COM identity and lifetime.  Its two
+ * fast-path interfaces live in mmio_mappings.c and fast_notification.c;
+ * what it is (BARs, ranges, doorbells) lives in the unix half.
  *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -46,55 +47,31 @@ ULONG WINAPI device_AddRef(IVmFiovGuestMmioMappings *iface)
     return refcount;
 }
 
-/* Teardown: the unix side drops every doorbell (no event is set after it
- * returns) and every range, then the device leaves the partition. */
+/* The unix half unregisters every doorbell (no event is set after this
+ * returns), destroys every range, and waits for MMIO callbacks of the
+ * device that other threads are in. */
 ULONG WINAPI device_Release(IVmFiovGuestMmioMappings *iface)
 {
     struct device *device = impl_from_IVmFiovGuestMmioMappings(iface);
     ULONG refcount = InterlockedDecrement(&device->refcount);
-    struct vmidl_partition *partition = device->partition;
 
     TRACE("device %p, refcount %lu\n", device, refcount);
 
     if (!refcount)
     {
-        struct device_params params = {.device = device->unix_device};
+        struct device_params params = {.vm = device->partition->unix_vm, .device = device->unix_device};
 
-        AcquireSRWLockExclusive(&partition->lock);
-        list_remove(&device->entry);
-        ReleaseSRWLockExclusive(&partition->lock);
-        /* Shared only: removing many doorbells takes a while, and the
-         * vCPUs keep routing MMIO meanwhile. */
-        partition_unix_call(partition, unix_device_remove, &params.vm);
-        partition_release(partition);
+        VMIDL_CALL(device_remove, &params);
+        partition_release(device->partition);
         free(device);
     }
     return refcount;
 }
 
-/* For lookups by address or instance: a device whose refcount already hit
- * zero is being torn down and must not come back. */
-BOOL device_addref_if_alive(struct device *device)
+HRESULT device_create(struct partition *partition, const VMIDL_FLEXIO_DEVICE_DESC *desc, IUnknown **out)
 {
-    LONG refcount = device->refcount;
-
-    while (refcount)
-    {
-        LONG old = InterlockedCompareExchange(&device->refcount, refcount + 1, refcount);
-        if (old == refcount) return TRUE;
-        refcount = old;
-    }
-    return FALSE;
-}
-
-BOOL device_bar_is_valid(const struct device *device, FIOV_BAR_SELECTOR bar)
-{
-    return bar < VMIDL_BAR_COUNT && device->desc.BarSize[bar];
-}
-
-HRESULT device_create(struct vmidl_partition *partition, const VMIDL_FLEXIO_DEVICE_DESC *desc, IUnknown **out)
-{
-    struct device_add_params params;
+    struct device_create_params create;
+    struct device_params add;
     struct device *device;
     HRESULT hr;
 
@@ -102,27 +79,31 @@ HRESULT device_create(struct vmidl_partition *partition, const VMIDL_FLEXIO_DEVI
     device->IVmFiovGuestMmioMappings_iface.lpVtbl = &device_mmio_mappings_vtbl;
     device->IVmFiovGuestMemoryFastNotification_iface.lpVtbl = &device_fast_notification_vtbl;
     device->refcount = 1;
-    device->partition = partition;
-    device->desc = *desc;
 
-    params.vm = partition->vm;
-    memcpy(params.bar_address, desc->BarAddress, sizeof(params.bar_address));
-    memcpy(params.bar_size, desc->BarSize, sizeof(params.bar_size));
-
-    AcquireSRWLockExclusive(&partition->lock);
-    if (partition->deleted) hr = HRESULT_FROM_WIN32(ERROR_DEVICE_REMOVED);
-    else if (partition_find_device(partition, &desc->InstanceId)) hr = HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS);
-    else if (SUCCEEDED(hr = hresult_from_status(VMIDL_CALL(device_add, &params))))
+    create.instance_id = desc->InstanceId;
+    memcpy(create.bar_address, desc->BarAddress, sizeof(create.bar_address));
+    memcpy(create.bar_size, desc->BarSize, sizeof(create.bar_size));
+    create.mmio_callback = (ULONG_PTR)desc->MmioCallback;
+    create.mmio_context = (ULONG_PTR)desc->MmioCallbackContext;
+    create.object = (ULONG_PTR)&device->IVmFiovGuestMmioMappings_iface;
+    create.object_refcount = (ULONG_PTR)&device->refcount;
+    if (FAILED(hr = hresult_from_status(VMIDL_CALL(device_create, &create))))
     {
-        device->unix_device = params.device;
-        list_add_tail(&partition->devices, &device->entry);
-        InterlockedIncrement(&partition->refcount);
+        free(device);
+        return hr;
     }
-    ReleaseSRWLockExclusive(&partition->lock);
+    device->unix_device = create.device;
+    device->partition = partition;
+    partition_addref(partition);
 
-    if (FAILED(hr))
+    /* From here on GetDevice finds it. */
+    add.vm = partition->unix_vm;
+    add.device = device->unix_device;
+    if (FAILED(hr = hresult_from_status(VMIDL_CALL(device_add, &add))))
     {
         WARN("cannot add device, hr %#lx\n", hr);
+        VMIDL_CALL(device_remove, &add);
+        partition_release(partition);
         free(device);
         return hr;
     }

@@ -20,7 +20,7 @@ struct device_access
 {
     IVmVirtualDeviceAccess IVmVirtualDeviceAccess_iface;
     LONG refcount;
-    struct vmidl_partition *partition;
+    struct partition *partition;
 };
 
 static inline struct device_access *impl_from_IVmVirtualDeviceAccess(IVmVirtualDeviceAccess *iface)
@@ -81,8 +81,7 @@ static HRESULT WINAPI device_access_GetDevice(IVmVirtualDeviceAccess *iface, REF
         REFGUID instance_id, IUnknown **out)
 {
     struct device_access *access = impl_from_IVmVirtualDeviceAccess(iface);
-    struct vmidl_partition *partition = access->partition;
-    struct device *device;
+    struct device_find_params params;
     HRESULT hr;
 
     TRACE("access %p, category %s, instance_id %s, out %p\n", access, wine_dbgstr_guid(category),
@@ -96,16 +95,10 @@ static HRESULT WINAPI device_access_GetDevice(IVmVirtualDeviceAccess *iface, REF
         return E_INVALIDARG;
     }
 
-    AcquireSRWLockShared(&partition->lock);
-    if (partition->deleted) hr = HRESULT_FROM_WIN32(ERROR_DEVICE_REMOVED);
-    else if (!(device = partition_find_device(partition, instance_id)) || !device_addref_if_alive(device))
-        hr = HRESULT_FROM_WIN32(ERROR_NOT_FOUND);
-    else
-    {
-        *out = (IUnknown *)&device->IVmFiovGuestMmioMappings_iface;
-        hr = S_OK;
-    }
-    ReleaseSRWLockShared(&partition->lock);
+    params.vm = access->partition->unix_vm;
+    params.instance_id = *instance_id;
+    if (SUCCEEDED(hr = hresult_from_status(VMIDL_CALL(device_find, &params))))
+        *out = (IUnknown *)(ULONG_PTR)params.object;
     return hr;
 }
 
@@ -118,7 +111,7 @@ static const IVmVirtualDeviceAccessVtbl device_access_vtbl =
     device_access_GetDevice,
 };
 
-HRESULT device_access_create(struct vmidl_partition *partition, IVmVirtualDeviceAccess **out)
+HRESULT device_access_create(struct partition *partition, IVmVirtualDeviceAccess **out)
 {
     struct device_access *access;
 
@@ -126,7 +119,7 @@ HRESULT device_access_create(struct vmidl_partition *partition, IVmVirtualDevice
     access->IVmVirtualDeviceAccess_iface.lpVtbl = &device_access_vtbl;
     access->refcount = 1;
     access->partition = partition;
-    InterlockedIncrement(&partition->refcount);
+    partition_addref(partition);
 
     TRACE("created access %p\n", access);
     *out = &access->IVmVirtualDeviceAccess_iface;

@@ -9,14 +9,16 @@
  *
  * Errors, besides those of every call (E_OUTOFMEMORY, ERROR_DEVICE_REMOVED):
  *   E_INVALIDARG   unknown BAR or one the device lacks; reserved Flags bits or
- *                  size code; the trigger does not fit in the BAR; a
- *                  TriggerValue wider than the trigger size; size "any"
- *                  without "any value" (KVM only matches values of a known
- *                  size); NULL NotificationEvent.
+ *                  size code; the trigger does not fit in the BAR, or
+ *                  straddles a page (as WHvRegisterPartitionDoorbellEvent
+ *                  rules); a TriggerValue wider than the trigger size; size
+ *                  "any" without "any value" (KVM only matches values of a
+ *                  known size); NULL NotificationEvent.
  *   E_HANDLE       NotificationEvent is not a valid event handle.
  *   HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS)  the same doorbell exists, or
  *                  it conflicts with one at that offset (another length, or
- *                  either matches any value), or a mapped range covers it.
+ *                  either matches any value), or a mapped range covers one
+ *                  of the bytes its trigger writes (one for size "any").
  *   HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES)  the device already has
  *                  1024 doorbells, or KVM's I/O bus is full.
  *   HRESULT_FROM_WIN32(ERROR_NOT_FOUND)  Unregister: no such doorbell.
@@ -57,7 +59,8 @@ static ULONG WINAPI fast_notification_Release(IVmFiovGuestMemoryFastNotification
     return IVmFiovGuestMmioMappings_Release(&device->IVmFiovGuestMmioMappings_iface);
 }
 
-/* Fills the doorbell part of params from the COM arguments. */
+/* Fills params from the COM arguments; the unix half checks them against
+ * the BAR. */
 static BOOL doorbell_params_init(const struct device *device, FIOV_BAR_SELECTOR bar, UINT64 offset,
         UINT64 value, UINT64 flags, struct doorbell_params *params)
 {
@@ -65,44 +68,22 @@ static BOOL doorbell_params_init(const struct device *device, FIOV_BAR_SELECTOR 
     UINT64 size_code = flags & FIOV_DOORBELL_FLAG_TRIGGER_SIZE_MASK;
     UINT32 length;
 
-    if (!device_bar_is_valid(device, bar)) return FALSE;
     if (flags & ~(UINT64)(FIOV_DOORBELL_FLAG_TRIGGER_SIZE_MASK | FIOV_DOORBELL_FLAG_TRIGGER_ANY_VALUE)) return FALSE;
     if (size_code >= ARRAY_SIZE(lengths)) return FALSE;
     length = lengths[size_code];
+    if ((offset & (FIOV_PAGE_SIZE - 1)) + max(length, 1) > FIOV_PAGE_SIZE) return FALSE;
 
-    if (offset >= device->desc.BarSize[bar] || device->desc.BarSize[bar] - offset < length) return FALSE;
     params->any_value = !!(flags & FIOV_DOORBELL_FLAG_TRIGGER_ANY_VALUE);
     if (!params->any_value && (!length || (length < 8 && value >> (length * 8)))) return FALSE;
 
+    params->vm = device->partition->unix_vm;
     params->device = device->unix_device;
     params->bar = bar;
     params->length = length;
     params->bar_offset = offset;
     params->value = params->any_value ? 0 : value;
+    params->event = 0;
     return TRUE;
-}
-
-/* A private handle to the caller's event, with just the access the
- * dispatcher needs to set it. */
-static HRESULT duplicate_event(HANDLE event, HANDLE *dup)
-{
-    char buffer[sizeof(OBJECT_TYPE_INFORMATION) + 64 * sizeof(WCHAR)];
-    OBJECT_TYPE_INFORMATION *info = (OBJECT_TYPE_INFORMATION *)buffer;
-    static const WCHAR eventW[] = {'E','v','e','n','t'};
-
-    if (!DuplicateHandle(GetCurrentProcess(), event, GetCurrentProcess(), dup, EVENT_MODIFY_STATE, FALSE, 0))
-    {
-        WARN("cannot duplicate event %p, error %lu\n", event, GetLastError());
-        return E_HANDLE;
-    }
-    if (NtQueryObject(*dup, ObjectTypeInformation, info, sizeof(buffer), NULL)
-            || info->TypeName.Length != sizeof(eventW) || memcmp(info->TypeName.Buffer, eventW, sizeof(eventW)))
-    {
-        WARN("handle %p is not an event\n", event);
-        CloseHandle(*dup);
-        return E_HANDLE;
-    }
-    return S_OK;
 }
 
 static HRESULT WINAPI fast_notification_RegisterDoorbell(IVmFiovGuestMemoryFastNotification *iface,
@@ -110,8 +91,6 @@ static HRESULT WINAPI fast_notification_RegisterDoorbell(IVmFiovGuestMemoryFastN
 {
     struct device *device = impl_from_IVmFiovGuestMemoryFastNotification(iface);
     struct doorbell_params params;
-    HANDLE dup;
-    HRESULT hr;
 
     TRACE("device %p, bar %u, offset %#I64x, value %#I64x, flags %#I64x, event %p\n",
             device, bar, offset, value, flags, event);
@@ -121,11 +100,8 @@ static HRESULT WINAPI fast_notification_RegisterDoorbell(IVmFiovGuestMemoryFastN
         WARN("invalid arguments\n");
         return E_INVALIDARG;
     }
-    if (FAILED(hr = duplicate_event(event, &dup))) return hr;
-    params.event = (ULONG_PTR)dup;
-
-    if (FAILED(hr = partition_unix_call(device->partition, unix_doorbell_register, &params.vm))) CloseHandle(dup);
-    return hr;
+    params.event = (ULONG_PTR)event;
+    return hresult_from_status(VMIDL_CALL(doorbell_register, &params));
 }
 
 static HRESULT WINAPI fast_notification_UnregisterDoorbell(IVmFiovGuestMemoryFastNotification *iface,
@@ -141,7 +117,7 @@ static HRESULT WINAPI fast_notification_UnregisterDoorbell(IVmFiovGuestMemoryFas
         WARN("invalid arguments\n");
         return E_INVALIDARG;
     }
-    return partition_unix_call(device->partition, unix_doorbell_unregister, &params.vm);
+    return hresult_from_status(VMIDL_CALL(doorbell_unregister, &params));
 }
 
 const IVmFiovGuestMemoryFastNotificationVtbl device_fast_notification_vtbl =

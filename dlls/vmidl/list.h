@@ -21,6 +21,7 @@ static inline void list_add_tail(struct list *head, struct list *e)
 {
     e->next = head; e->prev = head->prev; head->prev->next = e; head->prev = e;
 }
+static inline int list_empty(const struct list *head) { return head->next == head; }
 static inline void list_remove(struct list *e)
 {
     e->prev->next = e->next; e->next->prev = e->prev;

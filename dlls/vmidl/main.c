@@ -19,15 +19,20 @@ HRESULT hresult_from_status(NTSTATUS status)
 
 BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
 {
+    NTSTATUS status;
+
     TRACE("instance %p, reason %lu, reserved %p\n", instance, reason, reserved);
 
     switch (reason)
     {
     case DLL_PROCESS_ATTACH:
         DisableThreadLibraryCalls(instance);
-        if (__wine_init_unix_call())
+        if ((status = __wine_init_unix_call()))
         {
-            ERR("vmidl.so, the unix half of vmidl.dll, could not be loaded\n");
+            /* Without it LoadLibrary fails with ERROR_DLL_INIT_FAILED, which
+             * says nothing to a user: say why, whatever WINEDEBUG says. */
+            MESSAGE("vmidl: cannot load vmidl.so, the unix half of vmidl.dll (status %#lx): install both halves "
+                    "into Wine's x86_64-windows and x86_64-unix directories\n", status);
             return FALSE;
         }
         break;

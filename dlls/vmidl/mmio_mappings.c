@@ -6,22 +6,24 @@
  *   E_INVALIDARG   unknown BAR or one the device lacks; unknown flags;
  *                  PageCount 0; range not inside the BAR; page arithmetic
  *                  overflowing 64 bits; section too small for
- *                  SectionOffsetInPages + PageCount; image section.
+ *                  SectionOffsetInPages + PageCount; an image section, or
+ *                  pages of the section that are not committed.
  *   E_HANDLE       SectionHandle is not a valid section handle (NULL,
  *                  closed, INVALID_HANDLE_VALUE, another object type).
- *   E_ACCESSDENIED the handle lacks SECTION_QUERY, SECTION_MAP_READ or, for
- *                  Writeable, SECTION_MAP_WRITE, or the section cannot be
- *                  mapped writeable (a read-only file).
- *   HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS)  the range overlaps a range or
- *                  a doorbell already on the BAR.
+ *   E_ACCESSDENIED the handle lacks SECTION_MAP_READ or, for Writeable,
+ *                  SECTION_MAP_WRITE, or the section cannot be mapped
+ *                  writeable (a read-only file).
+ *   HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS)  the range covers a byte of a
+ *                  range or a doorbell already on the BAR.
  *   HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES)  KVM has no free memslot.
  *   HRESULT_FROM_WIN32(ERROR_NOT_FOUND)  Destroy: no range starts there.
  *
- * Without Writeable the memslot is read-only: guest writes exit to the
- * device's MMIO callback and the section is unchanged.  Executable is
- * accepted, and so is its absence: KVM memslots have no execute permission,
- * so the guest can always execute from a mapped range; guest page tables
- * are the only control.
+ * The range keeps its own view of the section: the caller may close its
+ * handle, and Wine refuses to shrink the file meanwhile.  Without Writeable
+ * the memslot is read-only: guest writes exit to the device's MMIO callback
+ * and the section is unchanged.  Executable is accepted, and so is its
+ * absence: KVM memslots have no execute permission, so the guest can always
+ * execute from a mapped range; guest page tables are the only control.
  *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -33,20 +35,11 @@
 WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
 
 #define FIOV_MMIO_MAPPING_FLAGS (FiovMmioMappingFlagWriteable | FiovMmioMappingFlagExecutable)
-#define MAX_SECTION_PAGES ((UINT64)MAXLONGLONG / FIOV_PAGE_SIZE)
+#define MAX_PAGES ((UINT64)MAXLONGLONG / FIOV_PAGE_SIZE)
 
 static inline struct device *impl_from_IVmFiovGuestMmioMappings(IVmFiovGuestMmioMappings *iface)
 {
     return CONTAINING_RECORD(iface, struct device, IVmFiovGuestMmioMappings_iface);
-}
-
-static BOOL bar_page_range_is_valid(const struct device *device, FIOV_BAR_SELECTOR bar, UINT64 offset, UINT64 count)
-{
-    UINT64 bar_pages;
-
-    if (!device_bar_is_valid(device, bar)) return FALSE;
-    bar_pages = device->desc.BarSize[bar] / FIOV_PAGE_SIZE;
-    return count && offset < bar_pages && count <= bar_pages - offset;
 }
 
 static HRESULT WINAPI mmio_mappings_CreateSectionBackedMmioRange(IVmFiovGuestMmioMappings *iface,
@@ -60,13 +53,15 @@ static HRESULT WINAPI mmio_mappings_CreateSectionBackedMmioRange(IVmFiovGuestMmi
             "section_offset_pages %#I64x\n", device, bar, bar_offset_pages, page_count, flags, section,
             section_offset_pages);
 
-    if (!bar_page_range_is_valid(device, bar, bar_offset_pages, page_count) || (flags & ~FIOV_MMIO_MAPPING_FLAGS)
-            || section_offset_pages > MAX_SECTION_PAGES || page_count > MAX_SECTION_PAGES - section_offset_pages)
+    if (!page_count || bar_offset_pages > MAX_PAGES || page_count > MAX_PAGES - bar_offset_pages
+            || section_offset_pages > MAX_PAGES || page_count > MAX_PAGES - section_offset_pages
+            || (flags & ~FIOV_MMIO_MAPPING_FLAGS))
     {
         WARN("invalid arguments\n");
         return E_INVALIDARG;
     }
 
+    params.vm = device->partition->unix_vm;
     params.device = device->unix_device;
     params.bar = bar;
     params.writable = !!(flags & FiovMmioMappingFlagWriteable);
@@ -74,8 +69,7 @@ static HRESULT WINAPI mmio_mappings_CreateSectionBackedMmioRange(IVmFiovGuestMmi
     params.size = page_count * FIOV_PAGE_SIZE;
     params.section = (ULONG_PTR)section;
     params.section_offset = section_offset_pages * FIOV_PAGE_SIZE;
-
-    return partition_unix_call(device->partition, unix_range_create, &params.vm);
+    return hresult_from_status(VMIDL_CALL(range_create, &params));
 }
 
 static HRESULT WINAPI mmio_mappings_DestroySectionBackedMmioRange(IVmFiovGuestMmioMappings *iface,
@@ -86,17 +80,16 @@ static HRESULT WINAPI mmio_mappings_DestroySectionBackedMmioRange(IVmFiovGuestMm
 
     TRACE("device %p, bar %u, bar_offset_pages %#I64x\n", device, bar, bar_offset_pages);
 
-    if (!bar_page_range_is_valid(device, bar, bar_offset_pages, 1))
+    if (bar_offset_pages > MAX_PAGES)
     {
         WARN("invalid arguments\n");
         return E_INVALIDARG;
     }
-
+    params.vm = device->partition->unix_vm;
     params.device = device->unix_device;
     params.bar = bar;
     params.bar_offset = bar_offset_pages * FIOV_PAGE_SIZE;
-
-    return partition_unix_call(device->partition, unix_range_destroy, &params.vm);
+    return hresult_from_status(VMIDL_CALL(range_destroy, &params));
 }
 
 const IVmFiovGuestMmioMappingsVtbl device_mmio_mappings_vtbl =

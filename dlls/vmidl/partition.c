@@ -1,6 +1,8 @@
 /*
  * The partition host: the VM worker role, in the emulation driver's own
- * process (see include/vmidlhost.h for the contract).
+ * process (see include/vmidlhost.h for the contract).  Partition handles
+ * are looked up in a table, so that a deleted partition's handle gets
+ * E_HANDLE instead of touching freed memory.
  *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -12,66 +14,133 @@
 WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
 
 #define VMIDL_MAX_VPS 64
-#define PAGE_MASK_4K (FIOV_PAGE_SIZE - 1)
+#define PAGE_MASK_4K 0xfff
 
-static DWORD WINAPI dispatcher_proc(void *arg)
+struct handle_entry
 {
-    struct vmidl_partition *partition = arg;
-    struct vm_params params = {.vm = partition->vm};
-    NTSTATUS status;
+    UINT64 handle;
+    struct partition *partition;
+};
 
-    if ((status = VMIDL_CALL(doorbell_dispatch, &params)))
-        ERR("doorbell dispatcher failed, status %#lx\n", status);
-    return status;
+/* Never held across a unix call: lookups are all a vCPU thread does here. */
+static SRWLOCK handle_lock = SRWLOCK_INIT;
+static struct handle_entry *handles;
+static unsigned int handle_count, handle_capacity;
+static UINT64 next_handle = 0x10000;
+
+void partition_addref(struct partition *partition)
+{
+    InterlockedIncrement(&partition->refcount);
 }
 
-void partition_release(struct vmidl_partition *partition)
+void partition_release(struct partition *partition)
 {
+    struct vm_params params = {.vm = partition->unix_vm};
+
     if (InterlockedDecrement(&partition->refcount)) return;
     TRACE("freeing partition %p\n", partition);
+    VMIDL_CALL(vm_free, &params);
     free(partition);
 }
 
-/* The caller holds partition->lock. */
-struct device *partition_find_device(struct vmidl_partition *partition, const GUID *instance_id)
+struct partition *partition_from_handle(VMIDL_PARTITION_HANDLE handle)
 {
-    struct list *cur;
+    struct partition *partition = NULL;
+    unsigned int i;
 
-    LIST_FOR_EACH(cur, &partition->devices)
+    AcquireSRWLockShared(&handle_lock);
+    for (i = 0; i < handle_count; i++)
     {
-        struct device *device = LIST_ENTRY(cur, struct device, entry);
-        if (device->refcount && IsEqualGUID(&device->desc.InstanceId, instance_id)) return device;
+        if (handles[i].handle != (ULONG_PTR)handle) continue;
+        partition = handles[i].partition;
+        partition_addref(partition);
+        break;
     }
-    return NULL;
+    ReleaseSRWLockShared(&handle_lock);
+    if (!partition) WARN("invalid partition handle %p\n", handle);
+    return partition;
 }
 
-/* Runs a unix call on the partition's VM, holding the partition shared so
- * that it cannot be deleted meanwhile.  params_vm points to the params,
- * which start with the vm handle. */
-HRESULT partition_unix_call(struct vmidl_partition *partition, enum vmidl_funcs code, UINT64 *params_vm)
+static VMIDL_PARTITION_HANDLE handle_insert(struct partition *partition)
 {
-    HRESULT hr;
+    UINT64 handle = 0;
 
-    AcquireSRWLockShared(&partition->lock);
-    if (partition->deleted)
+    AcquireSRWLockExclusive(&handle_lock);
+    if (handle_count == handle_capacity)
     {
-        WARN("partition %p was deleted\n", partition);
-        hr = HRESULT_FROM_WIN32(ERROR_DEVICE_REMOVED);
+        unsigned int capacity = handle_capacity ? handle_capacity * 2 : 8;
+        struct handle_entry *grown = realloc(handles, capacity * sizeof(*grown));
+
+        if (grown)
+        {
+            handles = grown;
+            handle_capacity = capacity;
+        }
     }
-    else
+    if (handle_count < handle_capacity)
     {
-        *params_vm = partition->vm;
-        hr = hresult_from_status(__wine_unix_call_dispatcher(__wine_unixlib_handle, code, params_vm));
+        handle = next_handle++;
+        handles[handle_count].handle = handle;
+        handles[handle_count].partition = partition;
+        handle_count++;
     }
-    ReleaseSRWLockShared(&partition->lock);
-    return hr;
+    ReleaseSRWLockExclusive(&handle_lock);
+    return (VMIDL_PARTITION_HANDLE)(ULONG_PTR)handle;
+}
+
+static void handle_remove(VMIDL_PARTITION_HANDLE handle)
+{
+    unsigned int i;
+
+    AcquireSRWLockExclusive(&handle_lock);
+    for (i = 0; i < handle_count; i++)
+    {
+        if (handles[i].handle != (ULONG_PTR)handle) continue;
+        handles[i] = handles[--handle_count];
+        break;
+    }
+    ReleaseSRWLockExclusive(&handle_lock);
+}
+
+/* The thread keeps vmidl.dll loaded and lets go of it as it exits, so that
+ * a partition deleted from DllMain never waits for it. */
+static DWORD WINAPI dispatcher_proc(void *arg)
+{
+    struct partition *partition = arg;
+    struct vm_params params = {.vm = partition->unix_vm};
+    HMODULE module;
+    NTSTATUS status;
+
+    GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+            (const WCHAR *)dispatcher_proc, &module);
+    if ((status = VMIDL_CALL(vm_dispatch, &params))) ERR("doorbell dispatcher failed, status %#lx\n", status);
+    partition_release(partition);
+    FreeLibraryAndExitThread(module, status);
+}
+
+static HRESULT start_dispatcher(struct partition *partition)
+{
+    HMODULE module;
+
+    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (const WCHAR *)dispatcher_proc, &module))
+        return HRESULT_FROM_WIN32(GetLastError());
+    partition_addref(partition);
+    if (!(partition->dispatcher = CreateThread(NULL, 0, dispatcher_proc, partition, 0, NULL)))
+    {
+        HRESULT hr = HRESULT_FROM_WIN32(GetLastError());
+        InterlockedDecrement(&partition->refcount);
+        FreeLibrary(module);
+        return hr;
+    }
+    return S_OK;
 }
 
 HRESULT WINAPI VmidlCreatePartition(REFGUID runtime_id, UINT32 vp_count, VMIDL_PARTITION_HANDLE *out)
 {
     struct vm_create_params params = {.vp_count = vp_count};
-    struct vmidl_partition *partition;
+    struct partition *partition;
     NTSTATUS status;
+    HRESULT hr;
 
     TRACE("runtime_id %s, vp_count %u, out %p\n", debugstr_guid(runtime_id), vp_count, out);
 
@@ -80,76 +149,66 @@ HRESULT WINAPI VmidlCreatePartition(REFGUID runtime_id, UINT32 vp_count, VMIDL_P
     if (!runtime_id || !vp_count || vp_count > VMIDL_MAX_VPS) return E_INVALIDARG;
 
     if (!(partition = calloc(1, sizeof(*partition)))) return E_OUTOFMEMORY;
-    partition->refcount = 1;
-    partition->runtime_id = *runtime_id;
-    partition->vp_count = vp_count;
-    list_init(&partition->devices);
-    InitializeSRWLock(&partition->lock);
-
     if ((status = VMIDL_CALL(vm_create, &params)))
     {
         WARN("cannot create a KVM VM, status %#lx\n", status);
         free(partition);
         return hresult_from_status(status);
     }
-    partition->vm = params.vm;
+    partition->refcount = 1;
+    partition->unix_vm = params.vm;
+    partition->vp_count = vp_count;
 
-    if (!(partition->dispatcher = CreateThread(NULL, 0, dispatcher_proc, partition, 0, NULL)))
+    if (FAILED(hr = start_dispatcher(partition)))
     {
-        HRESULT hr = HRESULT_FROM_WIN32(GetLastError());
-        struct vm_params destroy = {.vm = partition->vm};
-        VMIDL_CALL(vm_destroy, &destroy);
-        free(partition);
+        partition_release(partition);
         return hr;
     }
-
-    TRACE("created partition %p\n", partition);
-    *out = (VMIDL_PARTITION_HANDLE)partition;
+    if (!(*out = handle_insert(partition)))
+    {
+        struct vm_params shutdown = {.vm = partition->unix_vm};
+        VMIDL_CALL(vm_shutdown, &shutdown);
+        CloseHandle(partition->dispatcher);
+        partition_release(partition);
+        return E_OUTOFMEMORY;
+    }
+    TRACE("created partition %p, handle %p\n", partition, *out);
     return S_OK;
 }
 
 HRESULT WINAPI VmidlDeletePartition(VMIDL_PARTITION_HANDLE handle)
 {
-    struct vmidl_partition *partition = (struct vmidl_partition *)handle;
+    struct partition *partition;
     struct vm_params params;
-    struct list *cur, *next;
+    NTSTATUS status;
 
-    TRACE("partition %p\n", partition);
+    TRACE("partition %p\n", handle);
 
-    if (!partition) return E_INVALIDARG;
-    params.vm = partition->vm;
-
-    AcquireSRWLockExclusive(&partition->lock);
-    if (partition->deleted || partition->running_vps)
+    if (!handle) return E_INVALIDARG;
+    if (!(partition = partition_from_handle(handle))) return E_HANDLE;
+    if (InterlockedCompareExchange(&partition->deleting, 1, 0))
     {
-        BOOL deleted = partition->deleted;
-        ReleaseSRWLockExclusive(&partition->lock);
-        WARN("partition %p is %s\n", partition, deleted ? "already deleted" : "running");
-        return deleted ? HRESULT_FROM_WIN32(ERROR_DEVICE_REMOVED) : HRESULT_FROM_WIN32(ERROR_BUSY);
+        partition_release(partition);
+        return E_HANDLE;
     }
-    partition->deleted = TRUE;
 
-    VMIDL_CALL(doorbell_dispatch_stop, &params);
-    WaitForSingleObject(partition->dispatcher, INFINITE);
+    params.vm = partition->unix_vm;
+    if ((status = VMIDL_CALL(vm_shutdown, &params)))
+    {
+        WARN("partition %p: cannot shut down, status %#lx\n", partition, status);
+        InterlockedExchange(&partition->deleting, 0);
+        partition_release(partition);
+        return hresult_from_status(status);
+    }
+    handle_remove(handle);
     CloseHandle(partition->dispatcher);
-
-    /* The VM takes the devices' unix state with it; device objects still
-     * held find the partition deleted. */
-    LIST_FOR_EACH_SAFE(cur, next, &partition->devices)
-    {
-        list_remove(cur);
-        list_init(cur);
-    }
-    VMIDL_CALL(vm_destroy, &params);
-    ReleaseSRWLockExclusive(&partition->lock);
-
+    partition_release(partition);   /* the handle's */
     partition_release(partition);
     return S_OK;
 }
 
 HRESULT WINAPI VmidlMapGpaRange(VMIDL_PARTITION_HANDLE handle, void *host, UINT64 gpa, UINT64 size, UINT32 flags)
 {
-    struct vmidl_partition *partition = (struct vmidl_partition *)handle;
     struct vm_map_ram_params params =
     {
         .host_address = (ULONG_PTR)host,
@@ -157,114 +216,20 @@ HRESULT WINAPI VmidlMapGpaRange(VMIDL_PARTITION_HANDLE handle, void *host, UINT6
         .size = size,
         .writable = !!(flags & VMIDL_MAP_GPA_RANGE_FLAG_WRITE),
     };
-    TRACE("partition %p, host %p, gpa %#I64x, size %#I64x, flags %#x\n", partition, host, gpa, size, flags);
+    struct partition *partition;
+    HRESULT hr;
 
-    if (!partition || !host || ((ULONG_PTR)host & PAGE_MASK_4K) || (gpa & PAGE_MASK_4K)
+    TRACE("partition %p, host %p, gpa %#I64x, size %#I64x, flags %#x\n", handle, host, gpa, size, flags);
+
+    if (!handle || !host || ((ULONG_PTR)host & PAGE_MASK_4K) || (gpa & PAGE_MASK_4K)
             || !size || (size & PAGE_MASK_4K) || gpa + size < gpa
             || !(flags & VMIDL_MAP_GPA_RANGE_FLAG_READ)
             || (flags & ~(VMIDL_MAP_GPA_RANGE_FLAG_READ | VMIDL_MAP_GPA_RANGE_FLAG_WRITE)))
         return E_INVALIDARG;
-    return partition_unix_call(partition, unix_vm_map_ram, &params.vm);
-}
-
-static HRESULT vp_registers_call(struct vmidl_partition *partition, UINT32 vp_index,
-        const VMIDL_VP_REGISTERS *registers, BOOL set)
-{
-    struct vp_registers_params params = {.vp_index = vp_index, .registers = (ULONG_PTR)registers};
-
-    if (!partition || !registers || vp_index >= partition->vp_count) return E_INVALIDARG;
-    return partition_unix_call(partition, set ? unix_vp_set_registers : unix_vp_get_registers, &params.vm);
-}
-
-HRESULT WINAPI VmidlSetVirtualProcessorRegisters(VMIDL_PARTITION_HANDLE handle, UINT32 vp_index,
-        const VMIDL_VP_REGISTERS *registers)
-{
-    struct vmidl_partition *partition = (struct vmidl_partition *)handle;
-    TRACE("partition %p, vp_index %u, registers %p\n", partition, vp_index, registers);
-    return vp_registers_call(partition, vp_index, registers, TRUE);
-}
-
-HRESULT WINAPI VmidlGetVirtualProcessorRegisters(VMIDL_PARTITION_HANDLE handle, UINT32 vp_index,
-        VMIDL_VP_REGISTERS *registers)
-{
-    struct vmidl_partition *partition = (struct vmidl_partition *)handle;
-    TRACE("partition %p, vp_index %u, registers %p\n", partition, vp_index, registers);
-    return vp_registers_call(partition, vp_index, registers, FALSE);
-}
-
-/* Returns a new reference to the device whose BAR decodes gpa. */
-static struct device *partition_device_at(struct vmidl_partition *partition, UINT64 gpa,
-        FIOV_BAR_SELECTOR *bar, UINT64 *offset)
-{
-    struct device *found = NULL;
-    struct list *cur;
-    unsigned int i;
-
-    AcquireSRWLockShared(&partition->lock);
-    LIST_FOR_EACH(cur, &partition->devices)
-    {
-        struct device *device = LIST_ENTRY(cur, struct device, entry);
-
-        for (i = 0; i < VMIDL_BAR_COUNT; i++)
-        {
-            if (gpa - device->desc.BarAddress[i] >= device->desc.BarSize[i]) continue;
-            if (!device_addref_if_alive(device)) break;
-            *bar = i;
-            *offset = gpa - device->desc.BarAddress[i];
-            found = device;
-            goto done;
-        }
-    }
-done:
-    ReleaseSRWLockShared(&partition->lock);
-    return found;
-}
-
-HRESULT WINAPI VmidlRunVirtualProcessor(VMIDL_PARTITION_HANDLE handle, UINT32 vp_index,
-        VMIDL_RUN_VP_EXIT_CONTEXT *exit)
-{
-    struct vmidl_partition *partition = (struct vmidl_partition *)handle;
-    struct vp_run_params params = {.vp_index = vp_index, .mmio_read_value = ~0ull};
-    HRESULT hr;
-
-    TRACE("partition %p, vp_index %u, exit %p\n", partition, vp_index, exit);
-
-    if (!partition || !exit || vp_index >= partition->vp_count) return E_INVALIDARG;
-    AcquireSRWLockShared(&partition->lock);
-    if (partition->deleted)
-    {
-        ReleaseSRWLockShared(&partition->lock);
-        return HRESULT_FROM_WIN32(ERROR_DEVICE_REMOVED);
-    }
-    params.vm = partition->vm;
-    InterlockedIncrement(&partition->running_vps);
-    ReleaseSRWLockShared(&partition->lock);
-
-    for (;;)
-    {
-        FIOV_BAR_SELECTOR bar;
-        struct device *device;
-        UINT64 offset, data;
-
-        if (FAILED(hr = hresult_from_status(VMIDL_CALL(vp_run, &params)))) break;
-        params.mmio_read_value = ~0ull;
-        if (params.exit.ExitReason != VmidlRunVpExitReasonMemoryAccess) break;
-        if (!(device = partition_device_at(partition, params.exit.Address, &bar, &offset))) break;
-
-        data = params.exit.IsWrite ? params.exit.Data : 0;
-        hr = device->desc.MmioCallback(device->desc.MmioCallbackContext, bar, offset,
-                params.exit.AccessSize, params.exit.IsWrite, &data);
-        IVmFiovGuestMmioMappings_Release(&device->IVmFiovGuestMmioMappings_iface);
-        if (FAILED(hr))
-        {
-            WARN("MMIO callback failed, hr %#lx\n", hr);
-            break;
-        }
-        if (!params.exit.IsWrite) params.mmio_read_value = data;
-    }
-
-    InterlockedDecrement(&partition->running_vps);
-    *exit = params.exit;
+    if (!(partition = partition_from_handle(handle))) return E_HANDLE;
+    params.vm = partition->unix_vm;
+    hr = hresult_from_status(VMIDL_CALL(vm_map_ram, &params));
+    partition_release(partition);
     return hr;
 }
 
@@ -286,49 +251,49 @@ static BOOL device_desc_is_valid(const VMIDL_FLEXIO_DEVICE_DESC *desc)
 HRESULT WINAPI VmidlAddFlexIoDevice(VMIDL_PARTITION_HANDLE handle, const VMIDL_FLEXIO_DEVICE_DESC *desc,
         IUnknown **out)
 {
-    struct vmidl_partition *partition = (struct vmidl_partition *)handle;
-    TRACE("partition %p, desc %p, out %p\n", partition, desc, out);
+    struct partition *partition;
+    HRESULT hr;
+
+    TRACE("partition %p, desc %p, out %p\n", handle, desc, out);
 
     if (!out) return E_INVALIDARG;
     *out = NULL;
-    if (!partition || !desc || !device_desc_is_valid(desc)) return E_INVALIDARG;
-    return device_create(partition, desc, out);
+    if (!handle || !desc || !device_desc_is_valid(desc)) return E_INVALIDARG;
+    if (!(partition = partition_from_handle(handle))) return E_HANDLE;
+    hr = device_create(partition, desc, out);
+    partition_release(partition);
+    return hr;
 }
 
-HRESULT WINAPI VmidlSetBarAddress(VMIDL_PARTITION_HANDLE handle, REFGUID instance_id,
-        UINT32 bar, UINT64 gpa)
+HRESULT WINAPI VmidlSetBarAddress(VMIDL_PARTITION_HANDLE handle, REFGUID instance_id, UINT32 bar, UINT64 gpa)
 {
-    struct vmidl_partition *partition = (struct vmidl_partition *)handle;
     struct bar_move_params params = {.bar = bar, .guest_address = gpa};
-    struct device *device;
+    struct partition *partition;
     HRESULT hr;
 
-    TRACE("partition %p, instance_id %s, bar %u, gpa %#I64x\n", partition, debugstr_guid(instance_id), bar, gpa);
+    TRACE("partition %p, instance_id %s, bar %u, gpa %#I64x\n", handle, debugstr_guid(instance_id), bar, gpa);
 
-    if (!partition || !instance_id || bar >= VMIDL_BAR_COUNT || (gpa & PAGE_MASK_4K)) return E_INVALIDARG;
-
-    AcquireSRWLockExclusive(&partition->lock);
-    if (partition->deleted) hr = HRESULT_FROM_WIN32(ERROR_DEVICE_REMOVED);
-    else if (!(device = partition_find_device(partition, instance_id))) hr = HRESULT_FROM_WIN32(ERROR_NOT_FOUND);
-    else if (!device->desc.BarSize[bar] || gpa + device->desc.BarSize[bar] < gpa) hr = E_INVALIDARG;
-    else
-    {
-        params.vm = partition->vm;
-        params.device = device->unix_device;
-        if (SUCCEEDED(hr = hresult_from_status(VMIDL_CALL(bar_move, &params))))
-            device->desc.BarAddress[bar] = gpa;
-    }
-    ReleaseSRWLockExclusive(&partition->lock);
+    if (!handle || !instance_id || bar >= VMIDL_BAR_COUNT || (gpa & PAGE_MASK_4K)) return E_INVALIDARG;
+    if (!(partition = partition_from_handle(handle))) return E_HANDLE;
+    params.vm = partition->unix_vm;
+    params.instance_id = *instance_id;
+    hr = hresult_from_status(VMIDL_CALL(bar_move, &params));
+    partition_release(partition);
     return hr;
 }
 
 HRESULT WINAPI VmidlGetVirtualDeviceAccess(VMIDL_PARTITION_HANDLE handle, IVmVirtualDeviceAccess **out)
 {
-    struct vmidl_partition *partition = (struct vmidl_partition *)handle;
-    TRACE("partition %p, out %p\n", partition, out);
+    struct partition *partition;
+    HRESULT hr;
+
+    TRACE("partition %p, out %p\n", handle, out);
 
     if (!out) return E_INVALIDARG;
     *out = NULL;
-    if (!partition) return E_INVALIDARG;
-    return device_access_create(partition, out);
+    if (!handle) return E_INVALIDARG;
+    if (!(partition = partition_from_handle(handle))) return E_HANDLE;
+    hr = device_access_create(partition, out);
+    partition_release(partition);
+    return hr;
 }

@@ -1,49 +1,15 @@
 /*
  * Unix-call entry points of vmidl.so, in the order of enum vmidl_funcs.
- * Each one unpacks its params, does the work and turns the negative errno
- * it gets into an NTSTATUS.
+ * Each one unpacks its params and hands them to the mechanism that owns
+ * them.
  *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include <errno.h>
-#include <stdint.h>
-
-#include "ntstatus.h"
-#define WIN32_NO_STATUS
-#include "windef.h"
-#include "winternl.h"
-#include "wine/debug.h"
-
-#include "unix_private.h"
-
-WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
+#include "unix_vm.h"
 
 typedef NTSTATUS (*unixlib_entry_t)(void *args);
-
-static NTSTATUS status_from_errno(int err)
-{
-    switch (err)
-    {
-    case 0: return STATUS_SUCCESS;
-    case -EINVAL: return STATUS_INVALID_PARAMETER;
-    case -ENOMEM: return STATUS_NO_MEMORY;
-    case -EEXIST: return STATUS_OBJECT_NAME_COLLISION;
-    case -ENOENT: return STATUS_NOT_FOUND;
-    case -ENOSPC: return STATUS_INSUFFICIENT_RESOURCES;
-    case -EBADF: return STATUS_INVALID_HANDLE;
-    case -EACCES:
-    case -EPERM: return STATUS_ACCESS_DENIED;
-    case -EBUSY: return STATUS_DEVICE_BUSY;
-    case -ENODEV:
-    case -ENXIO:
-    case -EOPNOTSUPP: return STATUS_NOT_SUPPORTED;
-    default:
-        WARN("unexpected error %d\n", err);
-        return STATUS_UNSUCCESSFUL;
-    }
-}
 
 static struct vm *get_vm(UINT64 handle)
 {
@@ -59,130 +25,149 @@ static NTSTATUS vmidl_vm_create(void *args)
 {
     struct vm_create_params *params = args;
     struct vm *vm;
-    int err;
+    NTSTATUS status;
 
-    /* /dev/kvm missing means no KVM at all, not a missing file. */
-    if ((err = vm_create(params->vp_count, &vm)) == -ENOENT) err = -ENODEV;
-    if (!err) params->vm = (uintptr_t)vm;
-    return status_from_errno(err);
+    if (!(status = vm_create(params->vp_count, &vm))) params->vm = (uintptr_t)vm;
+    return status;
 }
 
-static NTSTATUS vmidl_vm_destroy(void *args)
+static NTSTATUS vmidl_vm_shutdown(void *args)
 {
     struct vm_params *params = args;
-    vm_destroy(get_vm(params->vm));
+    return vm_shutdown(get_vm(params->vm));
+}
+
+static NTSTATUS vmidl_vm_free(void *args)
+{
+    struct vm_params *params = args;
+    vm_free(get_vm(params->vm));
     return STATUS_SUCCESS;
 }
 
 static NTSTATUS vmidl_vm_map_ram(void *args)
 {
     struct vm_map_ram_params *params = args;
-    return status_from_errno(vm_map_ram(get_vm(params->vm), params->host_address, params->guest_address,
-            params->size, params->writable));
+    return vm_map_ram(get_vm(params->vm), params);
+}
+
+static NTSTATUS vmidl_vm_dispatch(void *args)
+{
+    struct vm_params *params = args;
+    return dispatcher_run(&get_vm(params->vm)->dispatcher);
 }
 
 static NTSTATUS vmidl_vp_set_registers(void *args)
 {
     struct vp_registers_params *params = args;
-    struct vm *vm = get_vm(params->vm);
-    return status_from_errno(vcpu_set_registers(&vm->vcpus[params->vp_index],
-            (const VMIDL_VP_REGISTERS *)(uintptr_t)params->registers));
+    return vm_set_registers(get_vm(params->vm), params->vp_index, &params->registers);
 }
 
 static NTSTATUS vmidl_vp_get_registers(void *args)
 {
     struct vp_registers_params *params = args;
-    struct vm *vm = get_vm(params->vm);
-    return status_from_errno(vcpu_get_registers(&vm->vcpus[params->vp_index],
-            (VMIDL_VP_REGISTERS *)(uintptr_t)params->registers));
+    return vm_get_registers(get_vm(params->vm), params->vp_index, &params->registers);
 }
 
 static NTSTATUS vmidl_vp_run(void *args)
 {
     struct vp_run_params *params = args;
-    struct vm *vm = get_vm(params->vm);
-    return status_from_errno(vcpu_run(&vm->vcpus[params->vp_index], params->mmio_read_value, &params->exit));
+    return vm_run_vp(get_vm(params->vm), params);
+}
+
+static NTSTATUS vmidl_vp_abandon(void *args)
+{
+    struct vp_params *params = args;
+    vm_abandon_vp(get_vm(params->vm), params->vp_index);
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS vmidl_vp_cancel(void *args)
+{
+    struct vp_params *params = args;
+    vm_cancel_vp(get_vm(params->vm), params->vp_index);
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS vmidl_device_create(void *args)
+{
+    struct device_create_params *params = args;
+    struct device *device;
+    NTSTATUS status;
+
+    if (!(status = device_create(params, &device))) params->device = (uintptr_t)device;
+    return status;
 }
 
 static NTSTATUS vmidl_device_add(void *args)
 {
-    struct device_add_params *params = args;
-    struct device *device;
-    int err;
-
-    if (!(err = device_add(get_vm(params->vm), params->bar_address, params->bar_size, &device)))
-        params->device = (uintptr_t)device;
-    return status_from_errno(err);
+    struct device_params *params = args;
+    return vm_add_device(get_vm(params->vm), get_device(params->device));
 }
 
 static NTSTATUS vmidl_device_remove(void *args)
 {
     struct device_params *params = args;
-    device_remove(get_vm(params->vm), get_device(params->device), 0);
+    vm_remove_device(get_vm(params->vm), get_device(params->device));
     return STATUS_SUCCESS;
+}
+
+static NTSTATUS vmidl_device_find(void *args)
+{
+    struct device_find_params *params = args;
+    return vm_find_device(get_vm(params->vm), &params->instance_id, &params->object);
 }
 
 static NTSTATUS vmidl_bar_move(void *args)
 {
     struct bar_move_params *params = args;
-    return status_from_errno(device_move_bar(get_vm(params->vm), get_device(params->device),
-            params->bar, params->guest_address));
+    return vm_move_bar(get_vm(params->vm), params);
 }
 
 static NTSTATUS vmidl_range_create(void *args)
 {
     struct range_create_params *params = args;
-    return status_from_errno(range_create(get_vm(params->vm), get_device(params->device), params));
+    return device_create_range(get_device(params->device), &get_vm(params->vm)->host, params);
 }
 
 static NTSTATUS vmidl_range_destroy(void *args)
 {
     struct range_destroy_params *params = args;
-    return status_from_errno(range_destroy(get_vm(params->vm), get_device(params->device),
-            params->bar, params->bar_offset));
+    return device_destroy_range(get_device(params->device), &get_vm(params->vm)->host, params);
 }
 
 static NTSTATUS vmidl_doorbell_register(void *args)
 {
     struct doorbell_params *params = args;
-    return status_from_errno(doorbell_register(get_vm(params->vm), get_device(params->device), params));
+    return device_register_doorbell(get_device(params->device), &get_vm(params->vm)->host, params);
 }
 
 static NTSTATUS vmidl_doorbell_unregister(void *args)
 {
     struct doorbell_params *params = args;
-    return status_from_errno(doorbell_unregister(get_vm(params->vm), get_device(params->device), params));
-}
-
-static NTSTATUS vmidl_doorbell_dispatch(void *args)
-{
-    struct vm_params *params = args;
-    return status_from_errno(dispatch_run(&get_vm(params->vm)->dispatch));
-}
-
-static NTSTATUS vmidl_doorbell_dispatch_stop(void *args)
-{
-    struct vm_params *params = args;
-    return status_from_errno(dispatch_stop(&get_vm(params->vm)->dispatch));
+    return device_unregister_doorbell(get_device(params->device), &get_vm(params->vm)->host, params);
 }
 
 __attribute__((visibility("default"))) const unixlib_entry_t __wine_unix_call_funcs[] =
 {
     vmidl_vm_create,
-    vmidl_vm_destroy,
+    vmidl_vm_shutdown,
+    vmidl_vm_free,
     vmidl_vm_map_ram,
+    vmidl_vm_dispatch,
     vmidl_vp_set_registers,
     vmidl_vp_get_registers,
     vmidl_vp_run,
+    vmidl_vp_abandon,
+    vmidl_vp_cancel,
+    vmidl_device_create,
     vmidl_device_add,
     vmidl_device_remove,
+    vmidl_device_find,
     vmidl_bar_move,
     vmidl_range_create,
     vmidl_range_destroy,
     vmidl_doorbell_register,
     vmidl_doorbell_unregister,
-    vmidl_doorbell_dispatch,
-    vmidl_doorbell_dispatch_stop,
 };
 
 C_ASSERT(ARRAYSIZE(__wine_unix_call_funcs) == unix_funcs_count);

@@ -1,10 +1,12 @@
 /*
  * The one interface between the PE half and the unix half of vmidl.
  *
- * Only fixed-size types: the PE side is LLP64, the unix side LP64.  Handles
- * to unix objects (vm, device) travel as UINT64.  Every call returns an
- * NTSTATUS; results come back through the params.  64-bit only: there is no
- * wow64 table.
+ * The unix half owns the partition's whole device model; the PE half holds
+ * COM objects that name unix objects by handle.  Only fixed-size types: the
+ * PE side is LLP64, the unix side LP64.  Everything a call reads is in its
+ * params: no pointer into PE memory is followed, except the refcount of a
+ * device's COM object (device_add_params).  Every call returns an NTSTATUS.
+ * 64-bit only: there is no wow64 table.
  *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -22,6 +24,7 @@ struct vm_create_params
     UINT64 vm;                  /* out */
 };
 
+/* vm_shutdown, vm_free, vm_dispatch */
 struct vm_params
 {
     UINT64 vm;
@@ -42,23 +45,50 @@ struct vp_registers_params
     UINT64 vm;
     UINT32 vp_index;
     UINT32 pad;
-    UINT64 registers;           /* VMIDL_VP_REGISTERS * */
+    VMIDL_VP_REGISTERS registers;   /* in for set, out for get */
 };
 
-struct vp_run_params
+/* vp_cancel, vp_abandon */
+struct vp_params
 {
     UINT64 vm;
     UINT32 vp_index;
     UINT32 pad;
-    UINT64 mmio_read_value;     /* completes the MMIO read the last run stopped at */
-    VMIDL_RUN_VP_EXIT_CONTEXT exit; /* out */
 };
 
-struct device_add_params
+/* A run spans every MMIO callback it makes: the first call enters the VP,
+ * each call with resume set goes on after a callback, and the VP is left
+ * when the call returns an exit without a callback (or vp_abandon). */
+struct vp_run_params
 {
     UINT64 vm;
+    UINT32 vp_index;
+    UINT32 resume;
+    UINT64 mmio_read_value;     /* with resume: what the guest's MMIO read gets */
+    VMIDL_RUN_VP_EXIT_CONTEXT exit;     /* out */
+    /* Out, for an access to a device BAR: the device's MMIO callback and
+     * where the access lands; mmio_callback is 0 for any other exit. */
+    UINT64 mmio_callback;
+    UINT64 mmio_context;
+    UINT32 bar;
+    UINT32 pad2;
+    UINT64 bar_offset;
+};
+
+/* device_create makes a device that nobody can find yet; device_add puts
+ * it into the partition.  device_remove undoes both. */
+struct device_create_params
+{
+    GUID instance_id;
     UINT64 bar_address[VMIDL_BAR_COUNT];
     UINT64 bar_size[VMIDL_BAR_COUNT];
+    UINT64 mmio_callback;
+    UINT64 mmio_context;
+    /* The COM object GetDevice hands out, and its LONG refcount: device_find
+     * takes a reference under the device list lock, so that a device whose
+     * last reference is being released cannot come back. */
+    UINT64 object;
+    UINT64 object_refcount;
     UINT64 device;              /* out */
 };
 
@@ -68,16 +98,23 @@ struct device_params
     UINT64 device;
 };
 
+struct device_find_params
+{
+    UINT64 vm;
+    GUID instance_id;
+    UINT64 object;              /* out, with a new reference */
+};
+
 struct bar_move_params
 {
     UINT64 vm;
-    UINT64 device;
+    GUID instance_id;
     UINT32 bar;
     UINT32 pad;
     UINT64 guest_address;
 };
 
-/* Offsets and sizes in bytes, already validated against the BAR. */
+/* Offsets and sizes in bytes; the unix half checks them against the BAR. */
 struct range_create_params
 {
     UINT64 vm;
@@ -109,26 +146,30 @@ struct doorbell_params
     UINT64 value;
     UINT32 any_value;
     UINT32 pad;
-    UINT64 event;               /* HANDLE, register only; vmidl owns it on success */
+    UINT64 event;               /* HANDLE, register only: the caller's; vmidl keeps its own */
 };
 
 enum vmidl_funcs
 {
     unix_vm_create,
-    unix_vm_destroy,
+    unix_vm_shutdown,
+    unix_vm_free,
     unix_vm_map_ram,
+    unix_vm_dispatch,
     unix_vp_set_registers,
     unix_vp_get_registers,
     unix_vp_run,
+    unix_vp_abandon,
+    unix_vp_cancel,
+    unix_device_create,
     unix_device_add,
     unix_device_remove,
+    unix_device_find,
     unix_bar_move,
     unix_range_create,
     unix_range_destroy,
     unix_doorbell_register,
     unix_doorbell_unregister,
-    unix_doorbell_dispatch,
-    unix_doorbell_dispatch_stop,
     unix_funcs_count
 };
 

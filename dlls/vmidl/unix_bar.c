@@ -1,0 +1,232 @@
+/*
+ * A device BAR as KVM sees it: where it decodes, and the ranges and
+ * doorbells registered on it.
+ *
+ * The overlap rule: a doorbell occupies the bytes a matching write covers,
+ * [offset, offset + length), one byte for "any length"; doorbells never
+ * straddle a page (the PE half refuses them, as WHv does).  A range and a
+ * doorbell conflict when the range covers any of those bytes, whichever was
+ * registered first.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "unix_bar.h"
+
+WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
+
+static uint64_t doorbell_span(const struct doorbell *doorbell)
+{
+    return doorbell->length ? doorbell->length : 1;
+}
+
+void bar_init(struct bar *bar, uint64_t gpa, uint64_t size)
+{
+    memset(bar, 0, sizeof(*bar));
+    bar->gpa = gpa;
+    bar->size = size;
+    list_init(&bar->doorbells);
+}
+
+void bar_cleanup(struct bar *bar)
+{
+    free(bar->ranges);
+}
+
+/* The first position in the index whose range ends above offset.  Ranges
+ * never overlap, so sorting by start sorts by end too. */
+static unsigned int range_position(const struct bar *bar, uint64_t offset)
+{
+    unsigned int low = 0, high = bar->range_count;
+
+    while (low < high)
+    {
+        unsigned int mid = low + (high - low) / 2;
+        const struct mmio_range *range = bar->ranges[mid];
+
+        if (range->bar_offset + range->size <= offset) low = mid + 1;
+        else high = mid;
+    }
+    return low;
+}
+
+static int bar_has_range_in(const struct bar *bar, uint64_t offset, uint64_t size)
+{
+    unsigned int pos = range_position(bar, offset);
+
+    return pos < bar->range_count && ranges_overlap(offset, size, bar->ranges[pos]->bar_offset,
+            bar->ranges[pos]->size);
+}
+
+static int bar_has_doorbell_in(const struct bar *bar, uint64_t offset, uint64_t size)
+{
+    const struct list *cur;
+
+    LIST_FOR_EACH(cur, &bar->doorbells)
+    {
+        const struct doorbell *doorbell = LIST_ENTRY(cur, struct doorbell, entry);
+        if (ranges_overlap(offset, size, doorbell->bar_offset, doorbell_span(doorbell))) return 1;
+    }
+    return 0;
+}
+
+NTSTATUS bar_add_range(struct bar *bar, const struct bar_host *host, struct mmio_range *range)
+{
+    unsigned int pos;
+    NTSTATUS status;
+
+    if (bar_has_range_in(bar, range->bar_offset, range->size) || bar_has_doorbell_in(bar, range->bar_offset, range->size))
+        return STATUS_OBJECT_NAME_COLLISION;
+    if (bar->range_count == bar->range_capacity)
+    {
+        unsigned int capacity = bar->range_capacity ? bar->range_capacity * 2 : 16;
+        struct mmio_range **ranges = realloc(bar->ranges, capacity * sizeof(*ranges));
+
+        if (!ranges) return STATUS_NO_MEMORY;
+        bar->ranges = ranges;
+        bar->range_capacity = capacity;
+    }
+    if ((status = range_attach(host->memslots, range, bar->gpa + range->bar_offset))) return status;
+    pos = range_position(bar, range->bar_offset);
+    memmove(&bar->ranges[pos + 1], &bar->ranges[pos], (bar->range_count - pos) * sizeof(*bar->ranges));
+    bar->ranges[pos] = range;
+    bar->range_count++;
+    return STATUS_SUCCESS;
+}
+
+static void bar_unindex(struct bar *bar, unsigned int pos)
+{
+    bar->range_count--;
+    memmove(&bar->ranges[pos], &bar->ranges[pos + 1], (bar->range_count - pos) * sizeof(*bar->ranges));
+}
+
+struct mmio_range *bar_remove_range(struct bar *bar, const struct bar_host *host, uint64_t offset)
+{
+    unsigned int pos = range_position(bar, offset);
+    struct mmio_range *range;
+
+    if (pos >= bar->range_count || bar->ranges[pos]->bar_offset != offset) return NULL;
+    range = bar->ranges[pos];
+    bar_unindex(bar, pos);
+    range_detach(host->memslots, range);
+    return range;
+}
+
+NTSTATUS bar_add_doorbell(struct bar *bar, const struct bar_host *host, struct doorbell *doorbell)
+{
+    struct list *cur;
+    NTSTATUS status;
+
+    LIST_FOR_EACH(cur, &bar->doorbells)
+        if (doorbell_conflicts(LIST_ENTRY(cur, struct doorbell, entry), doorbell)) return STATUS_OBJECT_NAME_COLLISION;
+    if (bar_has_range_in(bar, doorbell->bar_offset, doorbell_span(doorbell))) return STATUS_OBJECT_NAME_COLLISION;
+    if ((status = doorbell_attach(host->memslots->vm_fd, doorbell, bar->gpa + doorbell->bar_offset))) return status;
+    list_add_tail(&bar->doorbells, &doorbell->entry);
+    return STATUS_SUCCESS;
+}
+
+struct doorbell *bar_take_doorbell(struct bar *bar, const struct doorbell_params *params)
+{
+    struct list *cur;
+
+    LIST_FOR_EACH(cur, &bar->doorbells)
+    {
+        struct doorbell *doorbell = LIST_ENTRY(cur, struct doorbell, entry);
+
+        if (!doorbell_matches(doorbell, params)) continue;
+        list_remove(&doorbell->entry);
+        return doorbell;
+    }
+    return NULL;
+}
+
+struct mmio_range *bar_pop_range(struct bar *bar)
+{
+    struct mmio_range *range;
+
+    if (!bar->range_count) return NULL;
+    range = bar->ranges[bar->range_count - 1];
+    bar_unindex(bar, bar->range_count - 1);
+    return range;
+}
+
+struct doorbell *bar_pop_doorbell(struct bar *bar)
+{
+    struct doorbell *doorbell;
+
+    if (list_empty(&bar->doorbells)) return NULL;
+    doorbell = LIST_ENTRY(bar->doorbells.next, struct doorbell, entry);
+    list_remove(&doorbell->entry);
+    return doorbell;
+}
+
+/* Everything attached goes, whatever its place in the list: after a failed
+ * attach, only what got attached is detached again. */
+static void bar_detach_all(struct bar *bar, const struct bar_host *host)
+{
+    struct list *cur;
+    unsigned int i;
+
+    for (i = 0; i < bar->range_count; i++) range_detach(host->memslots, bar->ranges[i]);
+    LIST_FOR_EACH(cur, &bar->doorbells) doorbell_detach(host->memslots->vm_fd, LIST_ENTRY(cur, struct doorbell, entry));
+}
+
+static NTSTATUS bar_attach_all(struct bar *bar, const struct bar_host *host)
+{
+    struct list *cur;
+    NTSTATUS status;
+    unsigned int i;
+
+    for (i = 0; i < bar->range_count; i++)
+    {
+        struct mmio_range *range = bar->ranges[i];
+
+        if (range->unbacked) continue;
+        if ((status = range_attach(host->memslots, range, bar->gpa + range->bar_offset))) return status;
+    }
+    LIST_FOR_EACH(cur, &bar->doorbells)
+    {
+        struct doorbell *doorbell = LIST_ENTRY(cur, struct doorbell, entry);
+        if ((status = doorbell_attach(host->memslots->vm_fd, doorbell, bar->gpa + doorbell->bar_offset))) return status;
+    }
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS bar_move(struct bar *bar, const struct bar_host *host, uint64_t gpa)
+{
+    uint64_t old_gpa = bar->gpa;
+    NTSTATUS status;
+
+    bar_detach_all(bar, host);
+    bar->gpa = gpa;
+    if (!(status = bar_attach_all(bar, host))) return STATUS_SUCCESS;
+
+    WARN("cannot move the BAR to %#llx, status %#x; it stays at %#llx\n", (unsigned long long)gpa,
+            (unsigned int)status, (unsigned long long)old_gpa);
+    bar_detach_all(bar, host);
+    bar->gpa = old_gpa;
+    if (bar_attach_all(bar, host)) ERR("cannot put the BAR back at %#llx\n", (unsigned long long)old_gpa);
+    return status;
+}
+
+unsigned int bar_detach_unbacked(struct bar *bar, const struct bar_host *host)
+{
+    unsigned int i, count = 0;
+
+    for (i = 0; i < bar->range_count; i++)
+    {
+        struct mmio_range *range = bar->ranges[i];
+
+        if (!range->attached || section_view_is_backed(&range->view)) continue;
+        WARN("range at BAR offset %#llx lost its file pages; its accesses trap from now on\n",
+                (unsigned long long)range->bar_offset);
+        range_detach(host->memslots, range);
+        range->unbacked = 1;
+        count++;
+    }
+    return count;
+}

@@ -1,0 +1,45 @@
+/*
+ * Doorbells: an eventfd per doorbell, registered with KVM_IOEVENTFD and
+ * watched by the VM's dispatcher, which sets the doorbell's Win32 event.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#ifndef __VMIDL_UNIX_DOORBELL_H
+#define __VMIDL_UNIX_DOORBELL_H
+
+#include "unix_dispatch.h"
+
+struct doorbell
+{
+    struct list entry;          /* in its BAR */
+    uint64_t bar_offset;
+    uint64_t value;
+    uint32_t length;            /* 0: any length */
+    int any_value;
+    int eventfd;
+    uint32_t dispatch_index;
+    int silenced;               /* out of the dispatcher */
+    UINT64 event;               /* vmidl's own handle to the Win32 event */
+    int attached;               /* the ioeventfd is in KVM, at gpa */
+    uint64_t gpa;
+};
+
+/* Keeps its own handle to the caller's event (STATUS_INVALID_HANDLE when
+ * it is not one); the doorbell rings nothing until doorbell_attach(). */
+extern NTSTATUS doorbell_create(struct dispatcher *dispatcher, const struct doorbell_params *params,
+        struct doorbell **ret);
+extern NTSTATUS doorbell_attach(int vm_fd, struct doorbell *doorbell, uint64_t gpa);
+/* Costs a kernel grace period while a vCPU runs (~8 ms here). */
+extern void doorbell_detach(int vm_fd, struct doorbell *doorbell);
+/* Once this returns the event is never set again. */
+extern void doorbell_silence(struct dispatcher *dispatcher, struct doorbell *doorbell);
+/* Silences and detaches the doorbell if needed, then closes it. */
+extern void doorbell_free(struct dispatcher *dispatcher, int vm_fd, struct doorbell *doorbell);
+/* Whether two doorbells at one offset may coexist (the Windows hypervisor's
+ * rule): same length, and distinct values, none of them "any value". */
+extern int doorbell_conflicts(const struct doorbell *a, const struct doorbell *b);
+extern int doorbell_matches(const struct doorbell *doorbell, const struct doorbell_params *params);
+
+#endif /* __VMIDL_UNIX_DOORBELL_H */

@@ -1,0 +1,491 @@
+/*
+ * A partition's VM: its guest RAM, devices and vCPUs, and the calls that
+ * involve more than one device (placement, BAR moves, routing MMIO exits).
+ *
+ * Locks, in the order they nest: the layout lock, a device's lock, the
+ * route lock.  A vCPU only ever takes the route lock, briefly: intercepted
+ * MMIO never waits for a device's teardown or a BAR move.  A BAR move stops
+ * the vCPUs outside KVM for as long as the BAR is torn, so that a running
+ * guest sees either the old or the new layout.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdlib.h>
+#include <stddef.h>
+#include <string.h>
+#include <time.h>
+#include <sys/ioctl.h>
+#include <linux/kvm.h>
+
+#include "unix_kvm.h"
+#include "unix_vm.h"
+
+WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
+
+struct ram_region
+{
+    struct list entry;
+    uint64_t gpa;
+    uint64_t size;
+    unsigned int slot;
+};
+
+static void vcpu_set_exit_device(struct vm *vm, struct vcpu *vcpu, struct device *device);
+
+static void short_wait(long nanoseconds)
+{
+    struct timespec pause = {0, nanoseconds};
+    nanosleep(&pause, NULL);
+}
+
+NTSTATUS vm_create(unsigned int vcpu_count, struct vm **ret)
+{
+    NTSTATUS status;
+    struct vm *vm;
+
+    if ((status = kvm_open())) return status;
+    if (!(vm = calloc(1, offsetof(struct vm, vcpus[vcpu_count])))) return STATUS_NO_MEMORY;
+    pthread_mutex_init(&vm->layout_lock, NULL);
+    robust_mutex_init(&vm->route_lock);
+    list_init(&vm->devices);
+    list_init(&vm->ram);
+    vm->host.memslots = &vm->memslots;
+    vm->host.dispatcher = &vm->dispatcher;
+
+    if ((vm->fd = ioctl(kvm_system_fd(), KVM_CREATE_VM, 0)) < 0)
+    {
+        status = status_from_errno(errno);
+        goto err_free;
+    }
+    if ((status = memslot_table_init(&vm->memslots, vm->fd))) goto err_close_vm;
+    if ((status = dispatcher_init(&vm->dispatcher))) goto err_memslots;
+    for (; vm->vcpu_count < vcpu_count; vm->vcpu_count++)
+        if ((status = vcpu_init(vm->fd, &vm->vcpus[vm->vcpu_count], vm->vcpu_count))) goto err_vcpus;
+
+    TRACE("vm %p, fd %d, %u memslots, %u vcpus\n", vm, vm->fd, vm->memslots.count, vcpu_count);
+    *ret = vm;
+    return STATUS_SUCCESS;
+
+err_vcpus:
+    while (vm->vcpu_count) vcpu_cleanup(&vm->vcpus[--vm->vcpu_count]);
+    dispatcher_cleanup(&vm->dispatcher);
+err_memslots:
+    memslot_table_cleanup(&vm->memslots);
+err_close_vm:
+    close(vm->fd);
+err_free:
+    pthread_mutex_destroy(&vm->layout_lock);
+    pthread_mutex_destroy(&vm->route_lock);
+    free(vm);
+    return status;
+}
+
+NTSTATUS vm_shutdown(struct vm *vm)
+{
+    struct list *cur, *next;
+    unsigned int i;
+
+    for (i = 0; i < vm->vcpu_count; i++)
+    {
+        if (!vcpu_owned_by_caller(&vm->vcpus[i])) continue;
+        WARN("called while running vCPU %u\n", i);
+        return STATUS_DEVICE_BUSY;
+    }
+    if (__atomic_exchange_n(&vm->closing, 1, __ATOMIC_SEQ_CST)) return STATUS_DEVICE_REMOVED;
+
+    /* Nothing here waits while holding a lock that a vCPU's MMIO callback
+     * may need. */
+    for (i = 0; i < vm->vcpu_count; i++)
+    {
+        vcpu_close(&vm->vcpus[i]);
+        vcpu_set_exit_device(vm, &vm->vcpus[i], NULL);
+    }
+    dispatcher_stop(&vm->dispatcher);
+
+    pthread_mutex_lock(&vm->layout_lock);
+    LIST_FOR_EACH(cur, &vm->devices) device_kill(LIST_ENTRY(cur, struct device, entry));
+    /* A device being cleared elsewhere stops at its next item. */
+    while (vm->removals)
+    {
+        pthread_mutex_unlock(&vm->layout_lock);
+        short_wait(1000000);
+        pthread_mutex_lock(&vm->layout_lock);
+    }
+    /* Closing the VM drops every memslot and ioeventfd at once, without the
+     * grace period each removal costs. */
+    for (i = 0; i < vm->vcpu_count; i++) vcpu_cleanup(&vm->vcpus[i]);
+    close(vm->fd);
+    vm->memslots.vm_fd = -1;
+    vm->closed = 1;
+    LIST_FOR_EACH(cur, &vm->devices) device_release_contents(LIST_ENTRY(cur, struct device, entry), &vm->host);
+    LIST_FOR_EACH_SAFE(cur, next, &vm->ram)
+    {
+        list_remove(cur);
+        free(LIST_ENTRY(cur, struct ram_region, entry));
+    }
+    pthread_mutex_unlock(&vm->layout_lock);
+    TRACE("vm %p shut down\n", vm);
+    return STATUS_SUCCESS;
+}
+
+/* Every device object is released by now. */
+void vm_free(struct vm *vm)
+{
+    TRACE("vm %p\n", vm);
+    if (!vm->closed) vm_shutdown(vm);
+    dispatcher_cleanup(&vm->dispatcher);
+    memslot_table_cleanup(&vm->memslots);
+    route_table_cleanup(&vm->routes);
+    pthread_mutex_destroy(&vm->layout_lock);
+    pthread_mutex_destroy(&vm->route_lock);
+    free(vm);
+}
+
+/* Whether [gpa, gpa + size) is clear of guest RAM and of every BAR but
+ * except; BARs of a device being removed still count.  Under the layout
+ * lock. */
+static int vm_gpa_range_is_free(struct vm *vm, uint64_t gpa, uint64_t size, const struct bar *except)
+{
+    struct list *cur;
+    unsigned int i;
+
+    LIST_FOR_EACH(cur, &vm->ram)
+    {
+        struct ram_region *ram = LIST_ENTRY(cur, struct ram_region, entry);
+        if (ranges_overlap(gpa, size, ram->gpa, ram->size)) return 0;
+    }
+    LIST_FOR_EACH(cur, &vm->devices)
+    {
+        const struct device *device = LIST_ENTRY(cur, struct device, entry);
+        for (i = 0; i < VMIDL_BAR_COUNT; i++)
+        {
+            const struct bar *bar = &device->bars[i];
+            if (bar != except && bar->size && ranges_overlap(gpa, size, bar->gpa, bar->size)) return 0;
+        }
+    }
+    return 1;
+}
+
+NTSTATUS vm_map_ram(struct vm *vm, const struct vm_map_ram_params *params)
+{
+    struct ram_region *ram;
+    NTSTATUS status;
+
+    if (!(ram = calloc(1, sizeof(*ram)))) return STATUS_NO_MEMORY;
+    ram->gpa = params->guest_address;
+    ram->size = params->size;
+
+    pthread_mutex_lock(&vm->layout_lock);
+    if (vm->closing) status = STATUS_DEVICE_REMOVED;
+    else if (!vm_gpa_range_is_free(vm, ram->gpa, ram->size, NULL)) status = STATUS_OBJECT_NAME_COLLISION;
+    else if (!(status = memslot_alloc(&vm->memslots, &ram->slot)))
+    {
+        if ((status = memslot_set(&vm->memslots, ram->slot, ram->gpa, ram->size,
+                (void *)(uintptr_t)params->host_address, params->writable)))
+            memslot_free(&vm->memslots, ram->slot);
+        else
+            list_add_tail(&vm->ram, &ram->entry);
+    }
+    pthread_mutex_unlock(&vm->layout_lock);
+
+    if (status) free(ram);
+    return status;
+}
+
+/* A device that may be looked up: not on its way out.  Under the layout lock. */
+static struct device *vm_device_by_instance(struct vm *vm, const GUID *instance_id)
+{
+    struct list *cur;
+
+    LIST_FOR_EACH(cur, &vm->devices)
+    {
+        struct device *device = LIST_ENTRY(cur, struct device, entry);
+        if (!device->removing && !memcmp(&device->instance_id, instance_id, sizeof(*instance_id))) return device;
+    }
+    return NULL;
+}
+
+static NTSTATUS vm_place_device(struct vm *vm, const struct device *device)
+{
+    unsigned int i, j;
+
+    for (i = 0; i < VMIDL_BAR_COUNT; i++)
+    {
+        const struct bar *bar = &device->bars[i];
+
+        if (!bar->size) continue;
+        for (j = 0; j < i; j++)
+            if (ranges_overlap(bar->gpa, bar->size, device->bars[j].gpa, device->bars[j].size))
+                return STATUS_OBJECT_NAME_COLLISION;
+        if (!vm_gpa_range_is_free(vm, bar->gpa, bar->size, NULL))
+        {
+            WARN("BAR %u at %#llx overlaps RAM or another BAR\n", i, (unsigned long long)bar->gpa);
+            return STATUS_OBJECT_NAME_COLLISION;
+        }
+    }
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS vm_add_device(struct vm *vm, struct device *device)
+{
+    NTSTATUS status;
+    unsigned int i;
+
+    pthread_mutex_lock(&vm->layout_lock);
+    if (vm->closing) status = STATUS_DEVICE_REMOVED;
+    else if (vm_device_by_instance(vm, &device->instance_id)) status = STATUS_OBJECT_NAME_COLLISION;
+    else if (!(status = vm_place_device(vm, device)))
+    {
+        robust_mutex_lock(&vm->route_lock);
+        if (!(status = route_reserve(&vm->routes, VMIDL_BAR_COUNT)))
+        {
+            for (i = 0; i < VMIDL_BAR_COUNT; i++)
+                if (device->bars[i].size) route_add(&vm->routes, device->bars[i].gpa, device->bars[i].size, device, i);
+        }
+        pthread_mutex_unlock(&vm->route_lock);
+    }
+    if (!status)
+    {
+        list_add_tail(&vm->devices, &device->entry);
+        device->added = 1;
+    }
+    pthread_mutex_unlock(&vm->layout_lock);
+    TRACE("device %p, status %#x\n", device, (unsigned int)status);
+    return status;
+}
+
+/* Whether a vCPU is in one of the device's MMIO callbacks.  Under the route
+ * lock. */
+static BOOL vm_device_in_callback(struct vm *vm, struct device *device)
+{
+    unsigned int i;
+
+    for (i = 0; i < vm->vcpu_count; i++)
+        if (vm->vcpus[i].exit_device == device) return TRUE;
+    return FALSE;
+}
+
+/* Takes everything of a device no one can reach any more out of KVM, and
+ * frees it.  Its BARs stay reserved until then. */
+static void vm_finish_removal(struct vm *vm, struct device *device)
+{
+    int clear;
+
+    pthread_mutex_lock(&vm->layout_lock);
+    /* Once the VM is closed, the shutdown has freed what the device held. */
+    if ((clear = !vm->closed)) vm->removals++;
+    pthread_mutex_unlock(&vm->layout_lock);
+
+    if (clear) device_clear(device, &vm->host);
+
+    pthread_mutex_lock(&vm->layout_lock);
+    if (clear) vm->removals--;
+    list_remove(&device->entry);
+    /* Shut down meanwhile: the clear stopped early, and the VM stays open
+     * until this lock is released. */
+    if (device->dead) device_release_contents(device, &vm->host);
+    pthread_mutex_unlock(&vm->layout_lock);
+    device_free(device);
+}
+
+/* With a vCPU in one of the device's MMIO callbacks (maybe the caller's
+ * own), the last vCPU to leave them removes the device. */
+void vm_remove_device(struct vm *vm, struct device *device)
+{
+    int orphaned;
+
+    TRACE("device %p\n", device);
+
+    pthread_mutex_lock(&vm->layout_lock);
+    if (!device->added)
+    {
+        pthread_mutex_unlock(&vm->layout_lock);
+        device_free(device);
+        return;
+    }
+    device->removing = 1;
+    robust_mutex_lock(&vm->route_lock);
+    route_remove_device(&vm->routes, device);
+    orphaned = device->orphaned = vm_device_in_callback(vm, device);
+    pthread_mutex_unlock(&vm->route_lock);
+    pthread_mutex_unlock(&vm->layout_lock);
+
+    if (!orphaned) vm_finish_removal(vm, device);
+}
+
+/* The COM refcount lives in the PE object; taking a reference here, under
+ * the layout lock, keeps a device whose last reference is being released
+ * from coming back. */
+static BOOL addref_if_alive(UINT64 refcount_address)
+{
+    LONG *refcount = (LONG *)(uintptr_t)refcount_address;
+    LONG old = __atomic_load_n(refcount, __ATOMIC_SEQ_CST);
+
+    while (old)
+        if (__atomic_compare_exchange_n(refcount, &old, old + 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) return TRUE;
+    return FALSE;
+}
+
+NTSTATUS vm_find_device(struct vm *vm, const GUID *instance_id, UINT64 *object)
+{
+    struct device *device;
+    NTSTATUS status;
+
+    pthread_mutex_lock(&vm->layout_lock);
+    if (vm->closing) status = STATUS_DEVICE_REMOVED;
+    else if (!(device = vm_device_by_instance(vm, instance_id)) || !addref_if_alive(device->object_refcount))
+        status = STATUS_NOT_FOUND;
+    else
+    {
+        *object = device->object;
+        status = STATUS_SUCCESS;
+    }
+    pthread_mutex_unlock(&vm->layout_lock);
+    return status;
+}
+
+NTSTATUS vm_move_bar(struct vm *vm, const struct bar_move_params *params)
+{
+    struct device *device;
+    struct bar *bar;
+    NTSTATUS status;
+
+    pthread_mutex_lock(&vm->layout_lock);
+    if (vm->closing) status = STATUS_DEVICE_REMOVED;
+    else if (!(device = vm_device_by_instance(vm, &params->instance_id))) status = STATUS_NOT_FOUND;
+    else if (params->bar >= VMIDL_BAR_COUNT || !(bar = &device->bars[params->bar])->size
+            || params->guest_address + bar->size < params->guest_address)
+        status = STATUS_INVALID_PARAMETER;
+    else if (!vm_gpa_range_is_free(vm, params->guest_address, bar->size, bar))
+        status = STATUS_OBJECT_NAME_COLLISION;
+    else
+    {
+        pthread_mutex_lock(&device->lock);
+        vcpus_pause(vm->vcpus, vm->vcpu_count, &vm->paused);
+        if (!(status = bar_move(bar, &vm->host, params->guest_address)))
+        {
+            robust_mutex_lock(&vm->route_lock);
+            route_move(&vm->routes, device, params->bar, params->guest_address);
+            pthread_mutex_unlock(&vm->route_lock);
+        }
+        vcpus_resume(&vm->paused);
+        pthread_mutex_unlock(&device->lock);
+    }
+    pthread_mutex_unlock(&vm->layout_lock);
+    return status;
+}
+
+NTSTATUS vm_set_registers(struct vm *vm, unsigned int index, const VMIDL_VP_REGISTERS *regs)
+{
+    struct vcpu *vcpu = &vm->vcpus[index];
+    NTSTATUS status;
+
+    if ((status = vcpu_acquire(vcpu))) return status;
+    status = vcpu_set_registers(vcpu, regs);
+    vcpu_release(vcpu);
+    return status;
+}
+
+NTSTATUS vm_get_registers(struct vm *vm, unsigned int index, VMIDL_VP_REGISTERS *regs)
+{
+    struct vcpu *vcpu = &vm->vcpus[index];
+    NTSTATUS status;
+
+    if ((status = vcpu_acquire(vcpu))) return status;
+    status = vcpu_get_registers(vcpu, regs);
+    vcpu_release(vcpu);
+    return status;
+}
+
+/* A removed device's last MMIO callback has returned: remove it now. */
+static void vcpu_set_exit_device(struct vm *vm, struct vcpu *vcpu, struct device *device)
+{
+    struct device *old;
+    BOOL finish;
+
+    robust_mutex_lock(&vm->route_lock);
+    old = vcpu->exit_device;
+    vcpu->exit_device = device;
+    if ((finish = old && old->orphaned && !vm_device_in_callback(vm, old))) old->orphaned = 0;
+    pthread_mutex_unlock(&vm->route_lock);
+    if (finish) vm_finish_removal(vm, old);
+}
+
+/* Resolves an MMIO exit to the device whose BAR decodes it; the device
+ * stays until the run goes on (vm_wait_for_callbacks). */
+static BOOL vm_route_exit(struct vm *vm, struct vcpu *vcpu, struct vp_run_params *params)
+{
+    const struct route *route;
+
+    robust_mutex_lock(&vm->route_lock);
+    if ((route = route_find(&vm->routes, params->exit.Address)))
+    {
+        vcpu->exit_device = route->device;
+        params->mmio_callback = route->device->mmio_callback;
+        params->mmio_context = route->device->mmio_context;
+        params->bar = route->bar;
+        params->bar_offset = params->exit.Address - route->gpa;
+    }
+    pthread_mutex_unlock(&vm->route_lock);
+    return route != NULL;
+}
+
+/* After KVM could not reach guest memory: ranges whose file shrank behind
+ * Wine's back leave the guest, and their pages trap from now on. */
+static unsigned int vm_detach_unbacked(struct vm *vm)
+{
+    unsigned int i, count = 0;
+    struct list *cur;
+
+    pthread_mutex_lock(&vm->layout_lock);
+    LIST_FOR_EACH(cur, &vm->devices)
+    {
+        struct device *device = LIST_ENTRY(cur, struct device, entry);
+
+        pthread_mutex_lock(&device->lock);
+        for (i = 0; !device->dead && i < VMIDL_BAR_COUNT; i++) count += bar_detach_unbacked(&device->bars[i], &vm->host);
+        pthread_mutex_unlock(&device->lock);
+    }
+    pthread_mutex_unlock(&vm->layout_lock);
+    return count;
+}
+
+NTSTATUS vm_run_vp(struct vm *vm, struct vp_run_params *params)
+{
+    struct vcpu *vcpu = &vm->vcpus[params->vp_index];
+    uint64_t read_value = ~0ull;
+    NTSTATUS status;
+
+    if (params->resume)
+    {
+        if (!vcpu_owned_by_caller(vcpu)) return STATUS_INVALID_PARAMETER;
+        read_value = params->mmio_read_value;
+    }
+    else if ((status = vcpu_acquire(vcpu))) return status;
+    vcpu_set_exit_device(vm, vcpu, NULL);
+
+    do status = vcpu_run(vcpu, &vm->paused, read_value, &params->exit);
+    while (status == STATUS_ACCESS_VIOLATION && vm_detach_unbacked(vm));
+
+    params->mmio_callback = 0;
+    if (!status && params->exit.ExitReason == VmidlRunVpExitReasonMemoryAccess && vm_route_exit(vm, vcpu, params))
+        return STATUS_SUCCESS;
+    vcpu_release(vcpu);
+    return status;
+}
+
+void vm_abandon_vp(struct vm *vm, unsigned int index)
+{
+    struct vcpu *vcpu = &vm->vcpus[index];
+
+    if (!vcpu_owned_by_caller(vcpu)) return;
+    vcpu_set_exit_device(vm, vcpu, NULL);
+    vcpu_release(vcpu);
+}
+
+void vm_cancel_vp(struct vm *vm, unsigned int index)
+{
+    vcpu_cancel(&vm->vcpus[index]);
+}
