@@ -261,6 +261,109 @@ static void test_unregister_while_ringing(void)
     CloseHandle(event);
 }
 
+/* A doorbell occupies the bytes its trigger writes (one for size "any") and
+ * may not straddle a page; a range conflicts with it when it covers one of
+ * those bytes.  The answer does not depend on which came first. */
+static void test_range_rule(void)
+{
+    static const struct
+    {
+        UINT64 offset;
+        UINT64 flags;
+        UINT64 range_page;
+        HRESULT doorbell_hr, range_hr;
+    }
+    tests[] =
+    {
+        /* A dword in the last bytes of page 10. */
+        {10 * PAGE + 0xffc, SIZE_DWORD, 11, S_OK, S_OK},
+        {10 * PAGE + 0xffc, SIZE_DWORD, 10, S_OK, __HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS)},
+        {10 * PAGE + 0xffc, SIZE_DWORD, 9, S_OK, S_OK},
+        /* A qword there would straddle into page 11. */
+        {10 * PAGE + 0xffc, SIZE_QWORD, 11, E_INVALIDARG, S_OK},
+        {10 * PAGE + 0xffc, SIZE_QWORD, 10, E_INVALIDARG, S_OK},
+        {10 * PAGE + 0xffe, SIZE_DWORD, 11, E_INVALIDARG, S_OK},
+        /* Any size: the byte at the offset. */
+        {12 * PAGE + 0xfff, SIZE_ANY | ANY_VALUE, 12, S_OK, __HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS)},
+        {12 * PAGE + 0xfff, SIZE_ANY | ANY_VALUE, 13, S_OK, S_OK},
+        {13 * PAGE, SIZE_BYTE | ANY_VALUE, 12, S_OK, S_OK},
+        {13 * PAGE, SIZE_BYTE | ANY_VALUE, 13, S_OK, __HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS)},
+    };
+    IVmFiovGuestMmioMappings *mappings;
+    HANDLE event, section;
+    unsigned int i, order;
+    UINT64 *view;
+    HRESULT hr;
+
+    IVmFiovGuestMemoryFastNotification_QueryInterface(notification, &IID_IVmFiovGuestMmioMappings, (void **)&mappings);
+    event = CreateEventA(NULL, FALSE, FALSE, NULL);
+    section = create_test_section(3, 1, &view);
+
+    for (i = 0; i < ARRAYSIZE(tests); i++)
+    {
+        for (order = 0; order < 2; order++)
+        {
+            HRESULT doorbell_hr = tests[i].doorbell_hr, range_hr = tests[i].range_hr, expected;
+            BOOL doorbell, range;
+
+            winetest_push_context("test %u, %s first", i, order ? "range" : "doorbell");
+            if (!order)
+            {
+                hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, FIOV_BAR0,
+                        tests[i].offset, 1, tests[i].flags, event);
+                ok(hr == doorbell_hr, "register: got hr %#lx, expected %#lx\n", hr, doorbell_hr);
+                doorbell = SUCCEEDED(hr);
+                hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, tests[i].range_page, 1,
+                        FiovMmioMappingFlagNone, section, 0);
+                ok(hr == range_hr, "create: got hr %#lx, expected %#lx\n", hr, range_hr);
+                range = SUCCEEDED(hr);
+            }
+            else
+            {
+                hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, tests[i].range_page, 1,
+                        FiovMmioMappingFlagNone, section, 0);
+                ok(hr == S_OK, "create: got hr %#lx\n", hr);
+                range = SUCCEEDED(hr);
+                /* The doorbell now meets the range: whatever refused the
+                 * pair the other way round refuses it this way. */
+                expected = FAILED(doorbell_hr) ? doorbell_hr : range_hr;
+                hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, FIOV_BAR0,
+                        tests[i].offset, 1, tests[i].flags, event);
+                ok(hr == expected, "register: got hr %#lx, expected %#lx\n", hr, expected);
+                doorbell = SUCCEEDED(hr);
+            }
+
+            /* What was accepted works for the guest. */
+            if (range)
+            {
+                UINT64 read;
+                guest_reset_ops(&guest);
+                read = guest_add_op(&guest, GUEST_OP_READ, 8, BAR0 + tests[i].range_page * PAGE + 0x10, 0);
+                ok(guest_run(&guest) == S_OK && guest.ops[read].result == section_pattern(3, 0, 2),
+                        "range reads %#I64x\n", guest.ops[read].result);
+            }
+            if (doorbell)
+            {
+                ok(!guest_write(BAR0 + tests[i].offset, (tests[i].flags & SIZE_QWORD) == SIZE_QWORD ? 8
+                        : (tests[i].flags & 7) == SIZE_DWORD ? 4 : 1, 1), "doorbell write reached the emulator\n");
+                ok(event_was_set(event), "the doorbell did not ring\n");
+                unregister_doorbell(FIOV_BAR0, tests[i].offset, 1, tests[i].flags);
+            }
+            if (range)
+            {
+                hr = IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(mappings, FIOV_BAR0, tests[i].range_page);
+                ok(hr == S_OK, "destroy: got hr %#lx\n", hr);
+            }
+            winetest_pop_context();
+        }
+    }
+
+    UnmapViewOfFile(view);
+    CloseHandle(section);
+    CloseHandle(event);
+    IVmFiovGuestMmioMappings_Release(mappings);
+}
+
 START_TEST(doorbell)
 {
     IUnknown *device;
@@ -277,6 +380,7 @@ START_TEST(doorbell)
     test_shared_address();
     test_bar_move();
     test_unregister_while_ringing();
+    test_range_rule();
 
     unregister_doorbell(FIOV_BAR2, SENTINEL_OFFSET, 0, SIZE_DWORD | ANY_VALUE);
     CloseHandle(sentinel);

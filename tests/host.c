@@ -199,6 +199,66 @@ static void test_delete_with_devices(void)
     mmio_log_cleanup(&log);
 }
 
+/* A deleted partition's handle, or one never handed out, is refused by
+ * every function, without touching freed memory. */
+static void test_stale_handle(void)
+{
+    static const VMIDL_PARTITION_HANDLE made_up = (VMIDL_PARTITION_HANDLE)(ULONG_PTR)0x1234;
+    VMIDL_PARTITION_HANDLE handles[2], partition;
+    VMIDL_FLEXIO_DEVICE_DESC desc;
+    VMIDL_RUN_VP_EXIT_CONTEXT exit;
+    IVmVirtualDeviceAccess *access;
+    VMIDL_VP_REGISTERS regs;
+    struct mmio_log log;
+    struct guest guest;
+    IUnknown *device;
+    unsigned int i;
+    HRESULT hr;
+
+    if (!create_guest(&guest)) return;
+    partition = guest.partition;
+    ok(pVmidlDeletePartition(partition) == S_OK, "cannot delete the partition\n");
+    guest.partition = NULL;
+    /* A new partition must not make the old handle valid again. */
+    hr = pVmidlCreatePartition(&runtime_id, 1, &guest.partition);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    ok(guest.partition != partition, "the deleted handle was handed out again\n");
+
+    mmio_log_init(&log);
+    guest_device_desc(&desc, &instance1, &log, GUEST_BAR_BASE);
+    memset(&regs, 0, sizeof(regs));
+    handles[0] = partition;
+    handles[1] = made_up;
+    for (i = 0; i < ARRAYSIZE(handles); i++)
+    {
+        winetest_push_context(i ? "made up" : "deleted");
+        hr = pVmidlDeletePartition(handles[i]);
+        ok(hr == E_HANDLE, "delete: got hr %#lx\n", hr);
+        hr = pVmidlMapGpaRange(handles[i], guest.ram, 0x800000, 0x1000, VMIDL_MAP_GPA_RANGE_FLAG_READ);
+        ok(hr == E_HANDLE, "map: got hr %#lx\n", hr);
+        hr = pVmidlSetVirtualProcessorRegisters(handles[i], 0, &regs);
+        ok(hr == E_HANDLE, "set registers: got hr %#lx\n", hr);
+        hr = pVmidlGetVirtualProcessorRegisters(handles[i], 0, &regs);
+        ok(hr == E_HANDLE, "get registers: got hr %#lx\n", hr);
+        hr = pVmidlRunVirtualProcessor(handles[i], 0, &exit);
+        ok(hr == E_HANDLE, "run: got hr %#lx\n", hr);
+        hr = pVmidlCancelRunVirtualProcessor(handles[i], 0, 0);
+        ok(hr == E_HANDLE, "cancel: got hr %#lx\n", hr);
+        device = (IUnknown *)0xdeadbeef;
+        hr = pVmidlAddFlexIoDevice(handles[i], &desc, &device);
+        ok(hr == E_HANDLE && !device, "add device: got hr %#lx, device %p\n", hr, device);
+        hr = pVmidlSetBarAddress(handles[i], &instance1, FIOV_BAR0, GUEST_BAR_BASE + 0x400000);
+        ok(hr == E_HANDLE, "move BAR: got hr %#lx\n", hr);
+        access = (IVmVirtualDeviceAccess *)0xdeadbeef;
+        hr = pVmidlGetVirtualDeviceAccess(handles[i], &access);
+        ok(hr == E_HANDLE && !access, "device access: got hr %#lx, access %p\n", hr, access);
+        winetest_pop_context();
+    }
+
+    guest_destroy(&guest);
+    mmio_log_cleanup(&log);
+}
+
 START_TEST(host)
 {
     struct guest guest;
@@ -210,4 +270,5 @@ START_TEST(host)
     test_run_guest();
     test_device_mmio();
     test_delete_with_devices();
+    test_stale_handle();
 }

@@ -316,18 +316,72 @@ static void test_bar_move(void)
     CloseHandle(section);
 }
 
+/* A range keeps its file from shrinking, as a view would, even once the
+ * caller has closed its handles; and if the file is cut short anyway,
+ * behind Wine's back, the range leaves the guest and its pages trap. */
+static void test_truncate(void)
+{
+    HANDLE file, section;
+    char path[MAX_PATH];
+    WCHAR pathW[MAX_PATH];
+    NTSTATUS status;
+    DWORD error;
+    HRESULT hr;
+    BOOL ret;
+
+    file = create_temp_file(path, 4, 4);
+    section = CreateFileMappingA(file, NULL, PAGE_READWRITE, 0, 0, NULL);
+    ok(!!section, "CreateFileMapping failed, error %lu\n", GetLastError());
+    hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, 12, 2,
+            FiovMmioMappingFlagWriteable, section, 2);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    CloseHandle(section);
+    CloseHandle(file);
+
+    file = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
+            OPEN_EXISTING, 0, NULL);
+    ok(file != INVALID_HANDLE_VALUE, "CreateFile failed, error %lu\n", GetLastError());
+    SetFilePointer(file, PAGE, NULL, FILE_BEGIN);
+    SetLastError(0xdeadbeef);
+    ret = SetEndOfFile(file);
+    error = GetLastError();
+    ok(!ret && error == ERROR_USER_MAPPED_FILE, "SetEndOfFile got %d, error %lu\n", ret, error);
+    ok(GetFileSize(file, NULL) == 4 * PAGE, "the file is %lu bytes\n", GetFileSize(file, NULL));
+    check_mapped(BAR0 + 13 * PAGE + 8, pattern(4, 3, 1));
+
+    if (pVmidlTestTruncateFile)
+    {
+        MultiByteToWideChar(CP_ACP, 0, path, -1, pathW, ARRAYSIZE(pathW));
+        status = pVmidlTestTruncateFile(pathW, 3 * PAGE);
+        ok(!status, "cannot truncate %s, status %#lx\n", path, status);
+        /* The guest goes on: the page it lost is intercepted MMIO now, and so
+         * is the rest of the range. */
+        check_trapped(BAR0 + 13 * PAGE + 8);
+        check_trapped(BAR0 + 12 * PAGE + 8);
+    }
+
+    hr = IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(mappings, FIOV_BAR0, 12);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    SetFilePointer(file, PAGE, NULL, FILE_BEGIN);
+    ok(SetEndOfFile(file), "SetEndOfFile after Destroy failed, error %lu\n", GetLastError());
+    CloseHandle(file);
+    DeleteFileA(path);
+}
+
 START_TEST(mmio)
 {
     IUnknown *device;
 
     if (!init_device_test(&guest, &mmio, &instance, &IID_IVmFiovGuestMmioMappings, &device, (void **)&mappings))
         return;
+    init_resource_counting();
 
     test_pagefile_section();
     test_file_section();
     test_read_only();
     test_executable();
     test_bar_move();
+    test_truncate();
 
     IVmFiovGuestMmioMappings_Release(mappings);
     ok(!IUnknown_Release(device), "device still referenced\n");

@@ -386,7 +386,44 @@ static void exit_with_live_state(void)
     ExitProcess(winetest_get_failures() ? 2 : 0);
 }
 
-static void test_process_exit(void)
+#define DETACH_RESULT_NAME "vmidl-test-delete-on-detach"
+
+/* Child process: another DLL's DllMain(DLL_PROCESS_DETACH) deletes a
+ * partition with a running VP and a ringing dispatcher, when FreeLibrary
+ * unloads that DLL or when the process exits.  The HRESULT goes to the
+ * parent through a shared section. */
+static void delete_from_dllmain(BOOL at_exit)
+{
+    void (WINAPI *pVmidlTestDeleteOnDetach)(HRESULT (WINAPI *)(VMIDL_PARTITION_HANDLE), VMIDL_PARTITION_HANDLE, HRESULT *);
+    HANDLE mapping, events[4];
+    struct mmio_log log;
+    char path[MAX_PATH];
+    struct guest guest;
+    HRESULT *result;
+    HMODULE module;
+
+    mapping = OpenFileMappingA(FILE_MAP_WRITE, FALSE, DETACH_RESULT_NAME);
+    result = MapViewOfFile(mapping, FILE_MAP_WRITE, 0, 0, sizeof(*result));
+    if (!result || !create_guest(&guest)) ExitProcess(1);
+    mmio_log_init(&log);
+    create_busy_device(&guest, &log, events, path);
+    ring_doorbell_ops(&guest, 10000);
+    CreateThread(NULL, 0, guest_thread, &guest, 0, NULL);
+    ok(WaitForSingleObject(events[1], 5000) == WAIT_OBJECT_0, "doorbell never rang\n");
+
+    module = LoadLibraryA("vmidltest.dll");
+    pVmidlTestDeleteOnDetach = (void *)GetProcAddress(module, "VmidlTestDeleteOnDetach");
+    if (!pVmidlTestDeleteOnDetach) ExitProcess(1);
+    pVmidlTestDeleteOnDetach(pVmidlDeletePartition, guest.partition, result);
+    if (!at_exit)
+    {
+        FreeLibrary(module);
+        ok(*result == S_OK, "delete from DllMain: got hr %#lx\n", *result);
+    }
+    ExitProcess(winetest_get_failures() ? 2 : 0);
+}
+
+static void run_child(const char *what, HRESULT *detach_result)
 {
     PROCESS_INFORMATION info;
     STARTUPINFOA startup = {sizeof(startup)};
@@ -394,18 +431,41 @@ static void test_process_exit(void)
     DWORD ret, code = ~0u;
     BOOL success;
 
+    winetest_push_context("%s", what);
+    if (detach_result) *detach_result = 0xdeadbeef;
     winetest_get_mainargs(&argv);
-    sprintf(cmdline, "\"%s\" teardown exit", argv[0]);
+    sprintf(cmdline, "\"%s\" teardown %s", argv[0], what);
     success = CreateProcessA(NULL, cmdline, NULL, NULL, FALSE, 0, NULL, NULL, &startup, &info);
     ok(success, "CreateProcess failed, error %lu\n", GetLastError());
-    if (!success) return;
-    ret = WaitForSingleObject(info.hProcess, 60000);
-    ok(ret == WAIT_OBJECT_0, "child did not exit: %#lx\n", ret);
-    if (ret != WAIT_OBJECT_0) TerminateProcess(info.hProcess, 1);
-    GetExitCodeProcess(info.hProcess, &code);
-    ok(!code, "child exited with %#lx\n", code);
-    CloseHandle(info.hProcess);
-    CloseHandle(info.hThread);
+    if (success)
+    {
+        ret = WaitForSingleObject(info.hProcess, 60000);
+        ok(ret == WAIT_OBJECT_0, "child did not exit: %#lx\n", ret);
+        if (ret != WAIT_OBJECT_0) TerminateProcess(info.hProcess, 1);
+        GetExitCodeProcess(info.hProcess, &code);
+        ok(!code, "child exited with %#lx\n", code);
+        if (detach_result) ok(*detach_result == S_OK, "delete from DllMain: got hr %#lx\n", *detach_result);
+        CloseHandle(info.hProcess);
+        CloseHandle(info.hThread);
+    }
+    winetest_pop_context();
+}
+
+static void test_process_exit(void)
+{
+    HANDLE mapping;
+    HRESULT *result;
+
+    run_child("exit", NULL);
+
+    mapping = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, sizeof(*result), DETACH_RESULT_NAME);
+    result = MapViewOfFile(mapping, FILE_MAP_WRITE, 0, 0, sizeof(*result));
+    ok(!!result, "cannot map the shared result, error %lu\n", GetLastError());
+    if (!result) return;
+    run_child("detach-free", result);
+    run_child("detach-exit", result);
+    UnmapViewOfFile(result);
+    CloseHandle(mapping);
 }
 
 START_TEST(teardown)
@@ -413,9 +473,11 @@ START_TEST(teardown)
     struct guest guest;
     char **argv;
 
-    if (winetest_get_mainargs(&argv) >= 3 && !strcmp(argv[2], "exit"))
+    if (winetest_get_mainargs(&argv) >= 3)
     {
-        if (guest_load_host_api()) exit_with_live_state();
+        if (!guest_load_host_api()) return;
+        if (!strcmp(argv[2], "exit")) exit_with_live_state();
+        else delete_from_dllmain(!strcmp(argv[2], "detach-exit"));
         return;
     }
     if (!init_resource_counting()) return;

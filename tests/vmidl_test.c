@@ -14,6 +14,7 @@
 #include "vmidl_test.h"
 
 static NTSTATUS (WINAPI *pVmidlTestGetResources)(struct vmidltest_resources *);
+NTSTATUS (WINAPI *pVmidlTestTruncateFile)(const WCHAR *, UINT64);
 static NTSTATUS (WINAPI *pNtQuerySystemInformation)(SYSTEM_INFORMATION_CLASS, void *, ULONG, ULONG *);
 
 BOOL create_guest_(const char *file, int line, struct guest *guest)
@@ -103,12 +104,15 @@ unsigned int count_free_memslots_(const char *file, int line, struct guest *gues
 
 BOOL init_resource_counting(void)
 {
+    HMODULE module = LoadLibraryA("vmidltest.dll");
+
     pNtQuerySystemInformation = (void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtQuerySystemInformation");
-    if (!(pVmidlTestGetResources = (void *)GetProcAddress(LoadLibraryA("vmidltest.dll"), "VmidlTestGetResources")))
+    if (!(pVmidlTestGetResources = (void *)GetProcAddress(module, "VmidlTestGetResources")))
     {
         win_skip("vmidltest.dll not available\n");
         return FALSE;
     }
+    pVmidlTestTruncateFile = (void *)GetProcAddress(module, "VmidlTestTruncateFile");
     return TRUE;
 }
 
@@ -134,6 +138,14 @@ static DWORD count_handles(void)
         if (info->Handle[i].OwnerPid == GetCurrentProcessId()) count++;
     free(info);
     return count;
+}
+
+unsigned int count_fds(void)
+{
+    struct vmidltest_resources r;
+
+    if (pVmidlTestGetResources(&r)) return 0;
+    return r.fds;
 }
 
 static void count_resources(struct resources *r)

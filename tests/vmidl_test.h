@@ -60,6 +60,11 @@ struct resources
 
 /* Loads vmidltest.dll; win_skip and FALSE where it is absent. */
 extern BOOL init_resource_counting(void);
+/* From vmidltest.dll, once loaded: truncates a file the way a program
+ * outside Wine would. */
+extern NTSTATUS (WINAPI *pVmidlTestTruncateFile)(const WCHAR *path, UINT64 size);
+/* The fds the process holds right now. */
+extern unsigned int count_fds(void);
 /* Counts that stay the same for 10 ms. */
 extern void get_resources(struct resources *r);
 /* ok() that every count is back to the baseline's.  Counts that are over

@@ -21,6 +21,7 @@ HRESULT (WINAPI *pVmidlMapGpaRange)(VMIDL_PARTITION_HANDLE, void *, UINT64, UINT
 HRESULT (WINAPI *pVmidlSetVirtualProcessorRegisters)(VMIDL_PARTITION_HANDLE, UINT32, const VMIDL_VP_REGISTERS *);
 HRESULT (WINAPI *pVmidlGetVirtualProcessorRegisters)(VMIDL_PARTITION_HANDLE, UINT32, VMIDL_VP_REGISTERS *);
 HRESULT (WINAPI *pVmidlRunVirtualProcessor)(VMIDL_PARTITION_HANDLE, UINT32, VMIDL_RUN_VP_EXIT_CONTEXT *);
+HRESULT (WINAPI *pVmidlCancelRunVirtualProcessor)(VMIDL_PARTITION_HANDLE, UINT32, UINT32);
 HRESULT (WINAPI *pVmidlAddFlexIoDevice)(VMIDL_PARTITION_HANDLE, const VMIDL_FLEXIO_DEVICE_DESC *, IUnknown **);
 HRESULT (WINAPI *pVmidlSetBarAddress)(VMIDL_PARTITION_HANDLE, REFGUID, UINT32, UINT64);
 HRESULT (WINAPI *pVmidlGetVirtualDeviceAccess)(VMIDL_PARTITION_HANDLE, IVmVirtualDeviceAccess **);
@@ -55,6 +56,7 @@ BOOL guest_load_host_api(void)
     LOAD(VmidlSetVirtualProcessorRegisters);
     LOAD(VmidlGetVirtualProcessorRegisters);
     LOAD(VmidlRunVirtualProcessor);
+    LOAD(VmidlCancelRunVirtualProcessor);
     LOAD(VmidlAddFlexIoDevice);
     LOAD(VmidlSetBarAddress);
     LOAD(VmidlGetVirtualDeviceAccess);
@@ -87,6 +89,11 @@ static void build_page_tables(BYTE *ram)
 
 HRESULT guest_create(struct guest *guest, const struct guest_image *image)
 {
+    return guest_create_vps(guest, image, 1);
+}
+
+HRESULT guest_create_vps(struct guest *guest, const struct guest_image *image, UINT32 vp_count)
+{
     static const GUID runtime_id = {0x6d6f6576, 0x6469, 0x6c67, {0x75, 0x65, 0x73, 0x74, 0x00, 0x00, 0x00, 0x01}};
     HRESULT hr;
 
@@ -98,7 +105,7 @@ HRESULT guest_create(struct guest *guest, const struct guest_image *image)
     guest->ops = (struct guest_op *)(guest->ram + GUEST_OPS);
     guest->entry_rdi = GUEST_OPS;
 
-    if (FAILED(hr = pVmidlCreatePartition(&runtime_id, 1, &guest->partition))) goto err;
+    if (FAILED(hr = pVmidlCreatePartition(&runtime_id, vp_count, &guest->partition))) goto err;
     if (FAILED(hr = pVmidlMapGpaRange(guest->partition, guest->ram, 0, GUEST_RAM_SIZE,
             VMIDL_MAP_GPA_RANGE_FLAG_READ | VMIDL_MAP_GPA_RANGE_FLAG_WRITE)))
         goto err;
@@ -144,15 +151,20 @@ static VMIDL_X64_SEGMENT flat_segment(UINT16 selector, UINT16 attributes)
 
 HRESULT guest_start(struct guest *guest)
 {
+    return guest_start_vp(guest, 0, guest->entry_rdi, guest->entry_rsi, GUEST_RAM_SIZE);
+}
+
+HRESULT guest_start_vp(struct guest *guest, UINT32 vp, UINT64 rdi, UINT64 rsi, UINT64 stack_top)
+{
     /* CPL3 64-bit code and data segments (DPL 3, present, accessed). */
     static const UINT16 code_attributes = 0xb | 1 << 4 | 3 << 5 | 1 << 7 | 1 << 13 | 1 << 15;
     static const UINT16 data_attributes = 0x3 | 1 << 4 | 3 << 5 | 1 << 7 | 1 << 14 | 1 << 15;
     VMIDL_VP_REGISTERS regs;
 
     memset(&regs, 0, sizeof(regs));
-    regs.Gpr[4] = GUEST_RAM_SIZE;           /* rsp */
-    regs.Gpr[6] = guest->entry_rsi;         /* rsi */
-    regs.Gpr[7] = guest->entry_rdi;         /* rdi */
+    regs.Gpr[4] = stack_top;                /* rsp */
+    regs.Gpr[6] = rsi;
+    regs.Gpr[7] = rdi;
     regs.Rip = GUEST_CODE;
     regs.Rflags = 0x3002;                   /* IOPL 3: the guest may use OUT */
     regs.Cs = flat_segment(0x1b, code_attributes);
@@ -161,7 +173,7 @@ HRESULT guest_start(struct guest *guest)
     regs.Cr3 = PML4_GPA;
     regs.Cr4 = 0x20;                        /* PAE */
     regs.Efer = 0x500;                      /* LME LMA */
-    return pVmidlSetVirtualProcessorRegisters(guest->partition, 0, &regs);
+    return pVmidlSetVirtualProcessorRegisters(guest->partition, vp, &regs);
 }
 
 HRESULT guest_resume(struct guest *guest, VMIDL_RUN_VP_EXIT_CONTEXT *exit)

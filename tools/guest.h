@@ -6,6 +6,7 @@
  * Guest physical layout (identity mapped, 2 MiB user pages, 0-4 GiB):
  *   0x001000 page tables        0x010000 guest code
  *   0x100000 operation list     0x200000 scratch data
+ *   0x2c0000 a second VP's operation list, 0x380000 its stack top
  *   0x400000 stack top (end of RAM)
  *   0xc0000000 and up: device BARs, placed by the tests
  *
@@ -30,6 +31,8 @@
 #define GUEST_DATA       0x200000
 #define GUEST_MAX_OPS    ((GUEST_DATA - GUEST_OPS) / sizeof(struct guest_op))
 #define GUEST_BAR_BASE   0xc0000000ull
+#define GUEST_VP1_OPS    0x2c0000
+#define GUEST_VP1_STACK  0x380000
 
 #define GUEST_PORT_DONE  0x10
 
@@ -60,6 +63,7 @@ extern HRESULT (WINAPI *pVmidlMapGpaRange)(VMIDL_PARTITION_HANDLE, void *, UINT6
 extern HRESULT (WINAPI *pVmidlSetVirtualProcessorRegisters)(VMIDL_PARTITION_HANDLE, UINT32, const VMIDL_VP_REGISTERS *);
 extern HRESULT (WINAPI *pVmidlGetVirtualProcessorRegisters)(VMIDL_PARTITION_HANDLE, UINT32, VMIDL_VP_REGISTERS *);
 extern HRESULT (WINAPI *pVmidlRunVirtualProcessor)(VMIDL_PARTITION_HANDLE, UINT32, VMIDL_RUN_VP_EXIT_CONTEXT *);
+extern HRESULT (WINAPI *pVmidlCancelRunVirtualProcessor)(VMIDL_PARTITION_HANDLE, UINT32, UINT32);
 extern HRESULT (WINAPI *pVmidlAddFlexIoDevice)(VMIDL_PARTITION_HANDLE, const VMIDL_FLEXIO_DEVICE_DESC *, IUnknown **);
 extern HRESULT (WINAPI *pVmidlSetBarAddress)(VMIDL_PARTITION_HANDLE, REFGUID, UINT32, UINT64);
 extern HRESULT (WINAPI *pVmidlGetVirtualDeviceAccess)(VMIDL_PARTITION_HANDLE, IVmVirtualDeviceAccess **);
@@ -89,6 +93,7 @@ struct guest
 };
 
 extern HRESULT guest_create(struct guest *guest, const struct guest_image *image);
+extern HRESULT guest_create_vps(struct guest *guest, const struct guest_image *image, UINT32 vp_count);
 extern void guest_destroy(struct guest *guest);
 extern void *guest_ram(struct guest *guest, UINT64 gpa);
 
@@ -99,6 +104,9 @@ extern unsigned int guest_add_op(struct guest *guest, enum guest_op_code op, UIN
 /* Starts the guest at its entry point with rdi = entry_rdi (GUEST_OPS by
  * default), then runs until an exit vmidl returns to the host. */
 extern HRESULT guest_start(struct guest *guest);
+/* Starts virtual processor vp at the entry point with the given rdi and rsi
+ * and its stack below stack_top. */
+extern HRESULT guest_start_vp(struct guest *guest, UINT32 vp, UINT64 rdi, UINT64 rsi, UINT64 stack_top);
 extern HRESULT guest_resume(struct guest *guest, VMIDL_RUN_VP_EXIT_CONTEXT *exit);
 /* guest_start + guest_resume until the guest reports done on
  * GUEST_PORT_DONE; any other exit is an error (E_UNEXPECTED). */

@@ -53,12 +53,47 @@ static void kick_signal_init(void)
     TRACE("kick signal %d\n", kick_signal);
 }
 
+static uint64_t current_owner(void)
+{
+    return (uint64_t)HandleToULong(NtCurrentTeb()->ClientId.UniqueThread) << 32 | (uint32_t)current_tid();
+}
+
+static pid_t owner_unix_tid(uint64_t owner)
+{
+    return owner && owner != VCPU_CLOSED ? (pid_t)(uint32_t)owner : 0;
+}
+
+/* Whether the owner's unix thread still exists.  A Win32 thread killed by
+ * TerminateThread is signaled before its unix thread is gone. */
+static int owner_is_running(uint64_t owner)
+{
+    pid_t tid = owner_unix_tid(owner);
+    return tid && thread_is_alive(tid);
+}
+
+/* Whether the owner is alive as a Win32 thread too: asks wineserver, so
+ * only where a vCPU looks busy. */
+static int owner_is_alive(uint64_t owner)
+{
+    CLIENT_ID id = {NtCurrentTeb()->ClientId.UniqueProcess, ULongToHandle(owner >> 32)};
+    OBJECT_ATTRIBUTES attr = {sizeof(attr)};
+    THREAD_BASIC_INFORMATION info;
+    NTSTATUS status;
+    HANDLE thread;
+
+    if (!owner_is_running(owner)) return 0;
+    if (NtOpenThread(&thread, THREAD_QUERY_LIMITED_INFORMATION, &attr, &id)) return 0;
+    status = NtQueryInformationThread(thread, ThreadBasicInformation, &info, sizeof(info), NULL);
+    NtClose(thread);
+    return status || info.ExitStatus == STATUS_PENDING;
+}
+
 static void vcpu_kick(struct vcpu *vcpu)
 {
-    pid_t owner = __atomic_load_n(&vcpu->owner, __ATOMIC_SEQ_CST);
+    pid_t tid = owner_unix_tid(__atomic_load_n(&vcpu->owner, __ATOMIC_SEQ_CST));
 
     __atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-    if (owner > 0 && kick_signal) syscall(SYS_tgkill, getpid(), owner, kick_signal);
+    if (tid && kick_signal) syscall(SYS_tgkill, getpid(), tid, kick_signal);
 }
 
 /* Long mode needs the LM bit in the guest CPUID, so give the guest what
@@ -125,13 +160,13 @@ void vcpu_cleanup(struct vcpu *vcpu)
 
 NTSTATUS vcpu_acquire(struct vcpu *vcpu)
 {
-    pid_t self = current_tid(), owner = 0;
+    uint64_t self = current_owner(), owner = 0;
 
     while (!__atomic_compare_exchange_n(&vcpu->owner, &owner, self, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
     {
         if (owner == VCPU_CLOSED) return STATUS_DEVICE_REMOVED;
-        if (owner == self || thread_is_alive(owner)) return STATUS_DEVICE_BUSY;
-        WARN("thread %04x died running the vCPU\n", owner);
+        if (owner == self || owner_is_alive(owner)) return STATUS_DEVICE_BUSY;
+        WARN("thread %04x died running the vCPU\n", (unsigned int)(owner >> 32));
     }
     return STATUS_SUCCESS;
 }
@@ -143,19 +178,19 @@ void vcpu_release(struct vcpu *vcpu)
 
 int vcpu_owned_by_caller(const struct vcpu *vcpu)
 {
-    return __atomic_load_n(&vcpu->owner, __ATOMIC_SEQ_CST) == current_tid();
+    return __atomic_load_n(&vcpu->owner, __ATOMIC_SEQ_CST) == current_owner();
 }
 
 void vcpu_close(struct vcpu *vcpu)
 {
     static const struct timespec pause = {0, 100000};
-    pid_t owner;
+    uint64_t owner;
 
     for (;;)
     {
         owner = __atomic_load_n(&vcpu->owner, __ATOMIC_SEQ_CST);
         if (owner == VCPU_CLOSED) return;
-        if (!owner || !thread_is_alive(owner))
+        if (!owner_is_running(owner))
         {
             if (__atomic_compare_exchange_n(&vcpu->owner, &owner, VCPU_CLOSED, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
                 return;
@@ -390,12 +425,9 @@ void vcpus_pause(struct vcpu *vcpus, unsigned int count, int *paused)
     for (i = 0; i < count; i++) vcpu_kick(&vcpus[i]);
     for (i = 0; i < count; i++)
     {
-        while (__atomic_load_n(&vcpus[i].in_kvm, __ATOMIC_SEQ_CST))
-        {
-            pid_t owner = __atomic_load_n(&vcpus[i].owner, __ATOMIC_SEQ_CST);
-            if (owner <= 0 || !thread_is_alive(owner)) break;
+        while (__atomic_load_n(&vcpus[i].in_kvm, __ATOMIC_SEQ_CST)
+                && owner_is_running(__atomic_load_n(&vcpus[i].owner, __ATOMIC_SEQ_CST)))
             nanosleep(&pause, NULL);
-        }
     }
 }
 

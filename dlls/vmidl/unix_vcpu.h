@@ -11,15 +11,16 @@
 
 #include "unix_private.h"
 
-#define VCPU_CLOSED ((pid_t)-1)
+#define VCPU_CLOSED (~(uint64_t)0)
 
 struct vcpu
 {
     int fd;
     struct kvm_run *run;
-    /* The thread in a run or a register call: 0 when free, VCPU_CLOSED once
-     * the VM is shut down.  A run keeps it across its MMIO callbacks. */
-    pid_t owner;
+    /* The thread in a run or a register call, as Win32 thread id << 32 |
+     * unix thread id: 0 when free, VCPU_CLOSED once the VM is shut down.  A
+     * run keeps it across its MMIO callbacks. */
+    uint64_t owner;
     int cancel;                 /* the next run, or this one, returns Canceled */
     int in_kvm;                 /* inside KVM_RUN (or about to be) */
     int io_pending;             /* KVM finishes the last I/O exit on the next KVM_RUN */

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ntstatus.h"
 #define WIN32_NO_STATUS
@@ -54,5 +55,11 @@ static NTSTATUS get_resources(void *args)
     return STATUS_SUCCESS;
 }
 
+static NTSTATUS truncate_file(void *args)
+{
+    struct vmidltest_truncate_params *params = args;
+    return truncate(params->path, params->size) ? STATUS_UNSUCCESSFUL : STATUS_SUCCESS;
+}
+
 typedef NTSTATUS (*unixlib_entry_t)(void *args);
-__attribute__((visibility("default"))) const unixlib_entry_t __wine_unix_call_funcs[] = {get_resources};
+__attribute__((visibility("default"))) const unixlib_entry_t __wine_unix_call_funcs[] = {get_resources, truncate_file};

@@ -1,7 +1,9 @@
 /*
  * vmidltest.dll: test support only, never installed.  Lets Windows test
  * programs count what the unix side of their own process holds, which
- * /proc/self cannot tell them directly (Wine opens files in wineserver).
+ * /proc/self cannot tell them directly (Wine opens files in wineserver);
+ * cut a file short the way a program outside Wine would; and delete a
+ * partition from its own DllMain.
  *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -19,5 +21,17 @@ struct vmidltest_resources
 };
 
 /* NTSTATUS WINAPI VmidlTestGetResources(struct vmidltest_resources *) */
+
+struct vmidltest_truncate_params
+{
+    char path[4096];        /* unix path */
+    UINT64 size;
+};
+
+enum vmidltest_funcs
+{
+    unix_get_resources,
+    unix_truncate_file,
+};
 
 #endif /* __VMIDLTEST_H */
