@@ -89,11 +89,17 @@ static unsigned int count_threads(void)
 /* --- the device emulator: trapped MMIO -------------------------------------- */
 
 static LONG trapped_writes;
+static UINT32 roundtrip_reads;
 
+/* Context: the device number + 1.  Writes are counted; a dword read of the
+ * trapped page of D0's BAR0 (P8) gets the number of such reads so far, as
+ * the guest expects; any other read all ones. */
 static HRESULT CALLBACK device_mmio(void *context, UINT32 bar, UINT64 offset, UINT32 size,
         BOOL is_write, UINT64 *data)
 {
     if (is_write) trapped_writes++;
+    else if ((ULONG_PTR)context == 1 && bar == FIOV_BAR0 && offset == BENCH_TRAP_OFF && size == 4)
+        *data = ++roundtrip_reads;
     else *data = ~0ull;
     return S_OK;
 }
@@ -119,6 +125,7 @@ static void add_device(VMIDL_PARTITION_HANDLE partition, unsigned int n, UINT64 
     desc.BarSize[FIOV_BAR2] = bar2_size;
     desc.BarAddress[FIOV_BAR2] = bar2;
     desc.MmioCallback = device_mmio;
+    desc.MmioCallbackContext = (void *)(ULONG_PTR)(n + 1);
     CHECK(pVmidlAddFlexIoDevice(partition, &desc, device));
 }
 
@@ -282,6 +289,166 @@ static void bench_p3(IVmFiovGuestMmioMappings *mappings)
         emit("P3", "read_gib_s", BENCH_BW_SIZE / (samples[2 * i + 1] / tsc_hz) / (1 << 30));
     }
     CHECK(IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(mappings, FIOV_BAR2, 0));
+}
+
+/* --- P8: intercepted MMIO round trip ------------------------------------------ */
+
+static UINT32 count_fds(void)
+{
+    struct vmidltest_resources resources;
+
+    if (!pVmidlTestGetResources || pVmidlTestGetResources(&resources)) die("P8 needs vmidltest.dll");
+    return resources.fds;
+}
+
+/* Runs BENCH_MODE_ROUNDTRIP on D0's trapped page for at most count
+ * samples while proc (if any) runs on another thread; checks that the
+ * device's callback answered every access, and answered it right. */
+static void run_roundtrips(UINT64 count, LPTHREAD_START_ROUTINE proc, void *arg)
+{
+    HANDLE thread = NULL;
+    UINT64 failures;
+
+    bench_start_mode(ctl, BENCH_MODE_ROUNDTRIP, count, BENCH_D0_BAR0 + BENCH_TRAP_OFF);
+    ctl->reps = BENCH_P8_PERIOD_US * tsc_hz / 1e6;
+    roundtrip_reads = 0;
+    if (proc) thread = start_thread(proc, arg);
+    failures = run_guest();
+    if (thread) join_thread(thread);
+    if (failures) die("P8: %I64u intercepted reads got a wrong answer", failures);
+    if (roundtrip_reads != ctl->result) die("P8: %I64u samples, %u reads answered", ctl->result, roundtrip_reads);
+}
+
+static void bench_p8_idle(void)
+{
+    unsigned int i;
+
+    run_roundtrips(BENCH_P8_SAMPLES, NULL, NULL);
+    if (ctl->result != BENCH_P8_SAMPLES) die("P8: %I64u samples taken", ctl->result);
+    for (i = 0; i < BENCH_P8_SAMPLES; i++) emit("P8", "roundtrip_us", bench_ticks_us(samples[i]));
+}
+
+static const GUID *p8_mover_id(void)
+{
+    static GUID id;
+    id = instance(0x81);
+    return &id;
+}
+
+/* While the guest takes round trips: one thread releases the victim (a
+ * device with 1,024 doorbells: the last reference, so its teardown), and
+ * another moves the mover's BAR back and forth from the moment the release
+ * starts until it has returned, ending where it began. */
+struct p8_disturbance
+{
+    IUnknown *victim;
+    HANDLE start;
+    volatile LONG released;
+    unsigned int moves;
+    UINT32 fds_before;          /* before the victim's doorbells */
+    UINT64 first, last;         /* guest_seq when the window opened and closed */
+    UINT64 t_open, t_released, t_close;
+};
+
+static DWORD WINAPI p8_mover_proc(void *arg)
+{
+    struct p8_disturbance *d = arg;
+
+    WaitForSingleObject(d->start, INFINITE);
+    do
+    {
+        CHECK(pVmidlSetBarAddress(guest.partition, p8_mover_id(), FIOV_BAR0,
+                d->moves % 2 ? BENCH_P8_MOVER_BAR : BENCH_P8_MOVER_ALT));
+        d->moves++;
+    } while (!d->released || d->moves % 2);
+    return 0;
+}
+
+static DWORD WINAPI p8_disturb_proc(void *arg)
+{
+    struct p8_disturbance *d = arg;
+    HANDLE mover = start_thread(p8_mover_proc, d);
+    UINT64 deadline;
+
+    while (ctl->guest_seq < BENCH_P8_WARMUP) Sleep(1);
+    d->first = ctl->guest_seq;
+    d->t_open = bench_tsc();
+    SetEvent(d->start);
+    IUnknown_Release(d->victim);
+    d->t_released = bench_tsc();
+    d->released = 1;
+    join_thread(mover);
+    /* Work that Release handed to another thread still falls inside the
+     * window: it closes only once the fds the victim's doorbells added
+     * (an eventfd each) are closed; an ioeventfd cannot be deassigned
+     * without its eventfd. */
+    deadline = bench_tsc() + 60 * tsc_hz;
+    while (count_fds() > d->fds_before + 16)
+    {
+        if (bench_tsc() > deadline) die("P8: the released device's eventfds are still open a minute later");
+        Sleep(1);
+    }
+    d->last = ctl->guest_seq;
+    d->t_close = bench_tsc();
+    ctl->host_seq = 1;          /* the guest stops */
+    return 0;
+}
+
+static void bench_p8_contended(void)
+{
+    IVmFiovGuestMemoryFastNotification *notification, *mover_notification;
+    HANDLE section, event, mover_events[BENCH_P8_MOVER_DOORBELLS];
+    IVmFiovGuestMmioMappings *mover_mappings;
+    struct p8_disturbance d;
+    IUnknown *mover;
+    UINT64 i, last;
+
+    memset(&d, 0, sizeof(d));
+    add_device(guest.partition, 0x81, BENCH_P8_MOVER_BAR, BENCH_P8_BAR_SIZE, 0, 0, &mover);
+    get_interface(guest.partition, 0x81, &IID_IVmFiovGuestMmioMappings, (void **)&mover_mappings);
+    get_interface(guest.partition, 0x81, &IID_IVmFiovGuestMemoryFastNotification, (void **)&mover_notification);
+    if (!(section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0,
+            BENCH_P8_MOVER_RANGES * 4096, NULL)))
+        die("CreateFileMapping failed");
+    for (i = 0; i < BENCH_P8_MOVER_RANGES; i++)
+        CHECK(IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mover_mappings, FIOV_BAR0, 1 + i, 1,
+                FiovMmioMappingFlagWriteable, section, i));
+    for (i = 0; i < BENCH_P8_MOVER_DOORBELLS; i++)
+    {
+        mover_events[i] = CreateEventA(NULL, FALSE, FALSE, NULL);
+        CHECK(register_doorbell(mover_notification, i * 8, mover_events[i]));
+    }
+
+    d.fds_before = count_fds();
+    add_device(guest.partition, 0x80, BENCH_P8_VICTIM_BAR, BENCH_P8_BAR_SIZE, 0, 0, &d.victim);
+    get_interface(guest.partition, 0x80, &IID_IVmFiovGuestMemoryFastNotification, (void **)&notification);
+    for (i = 0; i < BENCH_P8_DOORBELLS; i++)
+    {
+        event = CreateEventA(NULL, FALSE, FALSE, NULL);    /* vmidl keeps a duplicate */
+        CHECK(register_doorbell(notification, i * 8, event));
+        CloseHandle(event);
+    }
+    IVmFiovGuestMemoryFastNotification_Release(notification);
+    emit("P8", "victim_fds", count_fds() - d.fds_before);
+    d.start = CreateEventA(NULL, TRUE, FALSE, NULL);
+
+    run_roundtrips(BENCH_MAX_SAMPLES, p8_disturb_proc, &d);
+    if (ctl->result == BENCH_MAX_SAMPLES) die("P8: the disturbance outlasted the sample buffer");
+    /* Sample d.first was under way when the window opened, sample d.last
+     * when it closed (if the guest started it). */
+    last = min(d.last, ctl->result - 1);
+    for (i = d.first; i <= last; i++) emit("P8", "contended_us", bench_ticks_us(samples[i]));
+    emit("P8", "contended_samples", last + 1 - d.first);
+    emit("P8", "contended_window_ms", bench_ticks_us(d.t_close - d.t_open) / 1e3);
+    emit("P8", "victim_release_ms", bench_ticks_us(d.t_released - d.t_open) / 1e3);
+    emit("P8", "bar_moves", d.moves);
+
+    CloseHandle(d.start);
+    IVmFiovGuestMmioMappings_Release(mover_mappings);
+    IVmFiovGuestMemoryFastNotification_Release(mover_notification);
+    IUnknown_Release(mover);
+    CloseHandle(section);
+    for (i = 0; i < BENCH_P8_MOVER_DOORBELLS; i++) CloseHandle(mover_events[i]);
 }
 
 /* --- P6: doorbell storm -------------------------------------------------------- */
@@ -537,6 +704,11 @@ int main(int argc, char **argv)
     if (wanted("P1")) bench_p1();
     if (wanted("P2")) bench_p2();
     if (wanted("P3")) bench_p3(mappings);
+    if (wanted("P8"))
+    {
+        bench_p8_idle();
+        bench_p8_contended();
+    }
     if (wanted("P6")) bench_p6();
 
     IVmFiovGuestMemoryFastNotification_Release(notification);
