@@ -7,8 +7,14 @@
  * same guest as the native baseline (tools/bench/guest.S, embedded by
  * tools/guest_images.S) and measures the same figures; see bench.h.
  *
- * Usage: bench.exe OUT.TXT ROUND
+ * Usage: bench.exe [--trace] OUT.TXT ROUND [FIGURES]
  * Appends "project ROUND FIGURE VARIANT VALUE" lines to OUT.TXT.
+ *
+ * --trace: the instrumented pass, run under a wineserver that traces every
+ * request (WINEDEBUG=+server).  It runs P1, P4 and P6 (unless FIGURES says
+ * otherwise) and brackets each phase whose requests are counted with
+ * markers that tools/bench/requests.c finds in the trace; its timings are
+ * not used.
  *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -34,6 +40,7 @@ static struct guest guest;
 static struct bench_ctl *ctl;
 static UINT64 *samples;
 static NTSTATUS (WINAPI *pVmidlTestGetResources)(struct vmidltest_resources *);
+static BOOL tracing;
 
 static void die(const char *fmt, ...)
 {
@@ -52,6 +59,25 @@ static void die(const char *fmt, ...)
 static void emit(const char *figure, const char *variant, double value)
 {
     fprintf(out, "project %d %s %s %.6g\n", round_number, figure, variant, value);
+}
+
+/* In the instrumented pass, a phase boundary: exactly one wineserver
+ * request (open_event) naming "vmidl-bench-mark BEGIN FIGURE VARIANT" or
+ * "vmidl-bench-mark END FIGURE VARIANT UNITS", which the trace parser reads;
+ * it counts every request the process's threads make between the two and
+ * divides by UNITS (rings, calls).  No such event exists. */
+static void mark(const char *fmt, ...)
+{
+    char name[128];
+    va_list args;
+    int len;
+
+    if (!tracing) return;
+    len = snprintf(name, sizeof(name), "vmidl-bench-mark ");
+    va_start(args, fmt);
+    vsnprintf(name + len, sizeof(name) - len, fmt, args);
+    va_end(args);
+    if (OpenEventA(SYNCHRONIZE, FALSE, name)) die("event \"%s\" exists", name);
 }
 
 static void measure_tsc(void)
@@ -205,16 +231,36 @@ static void clock_sync(const char *when)
 /* --- P1: doorbell -> WaitForSingleObject returns ---------------------------- */
 
 static HANDLE doorbell_event;
+static volatile LONG waiter_ready;
 
+/* The host thread a figure starts before the guest: the guest runs only
+ * once it is about to wait. */
+static HANDLE start_waiter(LPTHREAD_START_ROUTINE proc)
+{
+    HANDLE thread;
+
+    waiter_ready = 0;
+    thread = start_thread(proc, NULL);
+    while (!waiter_ready) SwitchToThread();
+    return thread;
+}
+
+/* The ring phase the instrumented pass counts opens on this thread before
+ * its first wait, so before the guest rings, and closes after the last
+ * ring was handled but before it is acked, so before the guest can finish
+ * and the main thread go on: inside are the rings and nothing else. */
 static DWORD WINAPI wake_proc(void *arg)
 {
     UINT64 i, now;
 
+    mark("BEGIN P1 ring");
+    waiter_ready = 1;
     for (i = 0; i < BENCH_P1_SAMPLES; i++)
     {
         if (WaitForSingleObject(doorbell_event, 2000)) { host_failed = 1; return 1; }
         now = bench_tsc();
         emit("P1", "wake_us", bench_ticks_us((double)now - (double)(samples[i] - clock_offset)));
+        if (i + 1 == BENCH_P1_SAMPLES) mark("END P1 ring %u", BENCH_P1_SAMPLES);
         ctl->ack = i + 1;
     }
     return 0;
@@ -228,7 +274,7 @@ static void bench_p1(void)
     clock_sync("before");
     before = clock_offset;
     bench_start_mode(ctl, BENCH_MODE_WAKE, BENCH_P1_SAMPLES, BENCH_D0_BAR0 + BENCH_DOORBELL_OFF);
-    thread = start_thread(wake_proc, NULL);
+    thread = start_waiter(wake_proc);
     if (run_guest() || host_failed) die("P1: lost a doorbell");
     join_thread(thread);
     clock_sync("after");
@@ -457,11 +503,14 @@ static IUnknown *storm_devices[BENCH_STORM_DEVICES];
 static HANDLE storm_events[BENCH_STORM_BELLS];
 static UINT64 storm_count[BENCH_STORM_BELLS];
 
+/* The counted ring phase as in wake_proc(). */
 static DWORD WINAPI storm_proc(void *arg)
 {
     UINT64 total = 0;
     DWORD ret;
 
+    mark("BEGIN P6 ring");
+    waiter_ready = 1;
     while (total < BENCH_P6_RINGS)
     {
         ret = WaitForMultipleObjects(BENCH_STORM_BELLS, storm_events, FALSE, 2000);
@@ -469,6 +518,7 @@ static DWORD WINAPI storm_proc(void *arg)
         ret -= WAIT_OBJECT_0;
         storm_count[ret]++;
         total++;
+        if (total == BENCH_P6_RINGS) mark("END P6 ring %u", BENCH_P6_RINGS);
         ctl->storm_ack[ret] = storm_count[ret];
     }
     return 0;
@@ -499,7 +549,7 @@ static void bench_p6(void)
         memset(storm_count, 0, sizeof(storm_count));
         for (i = 0; i < BENCH_STORM_BELLS; i++) ctl->storm_rung[i] = ctl->storm_ack[i] = 0;
         bench_start_mode(ctl, BENCH_MODE_STORM, BENCH_P6_RINGS, 0);
-        thread = start_thread(storm_proc, NULL);
+        thread = start_waiter(storm_proc);
         if (run_guest() || host_failed) die("P6: lost a doorbell");
         join_thread(thread);
         for (i = lost = 0; i < BENCH_STORM_BELLS; i++)
@@ -673,20 +723,31 @@ int main(int argc, char **argv)
     unsigned int i;
     HRESULT hr;
 
+    if (argc > 1 && !strcmp(argv[1], "--trace"))
+    {
+        tracing = TRUE;
+        only = "P1P4P6";
+        argc--;
+        argv++;
+    }
     if (argc != 3 && argc != 4)
     {
-        fprintf(stderr, "usage: bench.exe OUT.TXT ROUND [FIGURES]\n");
+        fprintf(stderr, "usage: bench.exe [--trace] OUT.TXT ROUND [FIGURES]\n");
         return 2;
     }
     if (!(out = fopen(argv[1], "ab"))) die("cannot open %s", argv[1]);
     round_number = atoi(argv[2]);
     if (argc == 4) only = argv[3];
+    /* The first marker also opens the named-object directory: here,
+     * outside every counted phase. */
+    mark("INIT");
     if (!guest_load_host_api()) die("vmidl.dll with the partition host API is not available");
     if ((module = LoadLibraryA("vmidltest.dll")))
         pVmidlTestGetResources = (void *)GetProcAddress(module, "VmidlTestGetResources");
     if (!pVmidlTestGetResources) fprintf(stderr, "bench.exe: vmidltest.dll missing: no thread counts\n");
 
     measure_tsc();
+    fflush(out);    /* the file's first write (Wine then caches its fd) precedes every counted phase */
     if (FAILED(hr = guest_create(&guest, &guest_image_bench)))
         die("cannot create a KVM partition (hr %#lx)%s", hr,
                 guest_hr_is_no_kvm(hr) ? ": /dev/kvm is missing or not accessible" : "");

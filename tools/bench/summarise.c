@@ -189,6 +189,33 @@ static void verdict(const char *id, const char *name, double project, double bas
     verdict_line(id, name, project, baseline, target_text, met, NULL);
 }
 
+/* The mean of a series (requests per unit, from bench-requests). */
+static double mean(const char *figure, const char *variant, const char *side)
+{
+    struct series *s = get(figure, variant, side);
+    return s ? sum(figure, variant, side) / s->count : NAN;
+}
+
+/* "event_op 1.00, select 1.00": the request names counted under prefix
+ * (e.g. "ring_req:"), per unit. */
+static void request_names(char *buffer, size_t size, const char *figure, const char *prefix)
+{
+    size_t i, len = strlen(prefix), used = 0;
+
+    buffer[0] = 0;
+    for (i = 0; i < series_count && used < size; i++)
+    {
+        if (strcmp(series[i].figure, figure) || strcmp(series[i].side, "project")
+                || strncmp(series[i].variant, prefix, len) || !series[i].count)
+            continue;
+        if (!strcmp(series[i].variant + len, "none"))
+            used += snprintf(buffer + used, size - used, "%snone", used ? ", " : "");
+        else
+            used += snprintf(buffer + used, size - used, "%s%s %.2f", used ? ", " : "", series[i].variant + len,
+                    series[i].values[0]);
+    }
+}
+
 static int ratio_met(double project, double baseline, int higher_is_better, double target)
 {
     double ratio = project / baseline;
@@ -214,6 +241,22 @@ static void figure_p1(void)
             proj[1] / nat[1]);
     verdict("P1", worst ? "doorbell-wake-p99-us" : "doorbell-wake-p50-us", proj[worst], nat[worst], 0, 1.10, "",
             ratio_met(proj[0], nat[0], 0, 1.10) && ratio_met(proj[1], nat[1], 0, 1.10));
+}
+
+/* Wine's share of P1 and P6: wineserver requests per delivered ring, from
+ * the instrumented pass (bench-requests); the worst phase decides. */
+static void figure_requests_per_ring(const char *id)
+{
+    struct series *s = get(id, "ring_requests", "project");
+    double worst = s ? s->values[s->count - 1] : NAN;
+    char names[256];
+
+    request_names(names, sizeof(names), id, "ring_req:");
+    printf("%s  wineserver requests per delivered ring (instrumented pass: WINEDEBUG=+server, every thread of\n"
+           "    bench.exe, the ring phase only): mean %.3f, worst phase %.3f over %zu phase(s) (%s);\n"
+           "    the native side has no wineserver.  2 = one set and the waiter's next wait\n", id,
+            mean(id, "ring_requests", "project"), worst, s ? s->count : 0, names);
+    verdict(id, "server-requests-per-ring", worst, 0, 0, 2.0, "", worst <= 2.0);
 }
 
 static void figure_p2(void)
@@ -445,6 +488,7 @@ int main(int argc, char **argv)
     printf("TSC %.1f MHz (project) / %.1f MHz (native); medians and p99s over all rounds\n\n",
             p50("P0", "tsc_mhz", "project"), p50("P0", "tsc_mhz", "native"));
     figure_p1();
+    figure_requests_per_ring("P1");
     figure_p2();
     figure_p3();
     figure_counts("P4", "CreateSectionBackedMmioRange + DestroySectionBackedMmioRange, one page, N live ranges\n"
@@ -456,6 +500,7 @@ int main(int argc, char **argv)
             "register_unregister_us", "register_unregister_us", NULL, NULL,
             (const unsigned int[]){0, 100, 1000}, 3, "doorbell-register-unregister-us", 1.2);
     figure_p6();
+    figure_requests_per_ring("P6");
     figure_p7();
     figure_p8();
 
