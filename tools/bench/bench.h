@@ -112,6 +112,7 @@ struct bench_ctl
 #define BENCH_P8_DOORBELLS  1024    /* on the device released meanwhile */
 #define BENCH_P8_MOVER_RANGES 4     /* and on the device whose BAR moves */
 #define BENCH_P8_MOVER_DOORBELLS 4
+#define BENCH_REQUEST_SAMPLES 8     /* timed SetEvent calls per P4 iteration */
 
 static const unsigned int bench_p4_counts[] = {0, 100, 1000, 4000};
 static const unsigned int bench_p5_counts[] = {0, 100, 1000};
