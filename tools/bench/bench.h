@@ -12,6 +12,10 @@
  *   0xc0200000 device D0: BAR2 1 MiB (section-backed range / RAM memslot, P3)
  *   0xc1000000 + k * 0x10000: storm devices k = 0..7, BAR0 64 KiB,
  *              doorbells at +j * 8, j = 0..7 (P6)
+ *   0xc2000000 P8: the device released while the guest takes intercepted
+ *              MMIO (BAR0 64 KiB, 1,024 doorbells at +j * 8)
+ *   0xc3000000 P8: the device whose BAR0 (64 KiB: doorbells on page 0,
+ *              ranges on pages 1-4) moves to 0xc3100000 and back meanwhile
  *   0xd0000000 the P4 device's BAR0 (32 MiB), 0xe0000000 the P5 device's BAR0
  *
  * Copyright 2026 The vmidl authors
@@ -46,6 +50,10 @@
 #define BENCH_P4_BAR_SIZE   0x2000000ull
 #define BENCH_P5_BAR        0xe0000000ull
 #define BENCH_P5_BAR_SIZE   0x10000ull
+#define BENCH_P8_VICTIM_BAR 0xc2000000ull
+#define BENCH_P8_MOVER_BAR  0xc3000000ull
+#define BENCH_P8_MOVER_ALT  0xc3100000ull
+#define BENCH_P8_BAR_SIZE   0x10000ull
 #define BENCH_TRIGGER       1           /* every doorbell: dword, value 1 */
 
 enum bench_mode
@@ -56,6 +64,11 @@ enum bench_mode
     BENCH_MODE_WRITES,      /* P2: count dword writes of value to address; result = TSC */
     BENCH_MODE_BANDWIDTH,   /* P3: touch, then reps x (rep stosq, 8-byte reads) */
     BENCH_MODE_STORM,       /* P6: count rings over the 64 storm doorbells */
+    BENCH_MODE_ROUNDTRIP,   /* P8: samples[i] = ticks of one intercepted dword read at
+                             * address, which the host answers with i + 1; a sample
+                             * starts every reps ticks at most; stops after count
+                             * samples or once host_seq != 0; guest_seq = samples
+                             * taken so far, result = samples taken */
 };
 
 /* At BENCH_CTL.  Lines the guest and the host both write are apart. */
@@ -93,6 +106,13 @@ struct bench_ctl
 #define BENCH_P5_SAMPLES    16      /* per live-doorbell count: ~8 ms each */
 #define BENCH_P6_RUNS       4
 #define BENCH_P6_RINGS      3200    /* per run, over the 64 doorbells */
+#define BENCH_P8_SAMPLES    2000    /* idle round trips per round */
+#define BENCH_P8_PERIOD_US  100     /* at most one round trip started per period */
+#define BENCH_P8_WARMUP     50      /* round trips before the disturbance starts */
+#define BENCH_P8_DOORBELLS  1024    /* on the device released meanwhile */
+#define BENCH_P8_MOVER_RANGES 4     /* and on the device whose BAR moves */
+#define BENCH_P8_MOVER_DOORBELLS 4
+#define BENCH_REQUEST_SAMPLES 8     /* timed SetEvent calls per P4 iteration */
 
 static const unsigned int bench_p4_counts[] = {0, 100, 1000, 4000};
 static const unsigned int bench_p5_counts[] = {0, 100, 1000};

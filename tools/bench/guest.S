@@ -40,6 +40,7 @@
     .equ MODE_WRITES, 3
     .equ MODE_BANDWIDTH, 4
     .equ MODE_STORM, 5
+    .equ MODE_ROUNDTRIP, 6
 
     .equ PORT_DONE, 0x10
     .equ SPIN_LIMIT, 0x8000000      /* pause iterations: a few seconds */
@@ -69,6 +70,8 @@ _start:
     je mode_bandwidth
     cmp rax, MODE_STORM
     je mode_storm
+    cmp rax, MODE_ROUNDTRIP
+    je mode_roundtrip
     inc r15
 done:
     mov [rbx + CTL_FAILURES], r15
@@ -236,4 +239,42 @@ storm_drain:
     dec rcx
     jnz 3b
     inc r15
+    jmp done
+
+    /* P8: for i = 0.. until count, or until the host sets host_seq:
+     * samples[i] = TSC ticks from just before one intercepted dword read
+     * at address to just after its value arrived; the host answers i + 1,
+     * anything else is a failure.  A sample starts reps ticks after the
+     * previous one at the earliest, so a long run fits the buffer.
+     * guest_seq = samples so far; result = samples taken. */
+mode_roundtrip:
+    mov r12, [rbx + CTL_COUNT]
+    mov rsi, [rbx + CTL_ADDRESS]
+    mov rdi, [rbx + CTL_REPS]
+    xor r13, r13
+    mov r14, SAMPLES
+    TSC r11                         /* earliest start of the next sample */
+rt_next:
+    cmp r13, r12
+    je rt_end
+    cmp qword ptr [rbx + CTL_HOST_SEQ], 0
+    jne rt_end
+1:  TSC r8
+    cmp r8, r11
+    jae 2f
+    pause
+    jmp 1b
+2:  lea r11, [r8 + rdi]
+    mov r9d, [rsi]                  /* intercepted: exits to the host and back */
+    TSC r10
+    sub r10, r8
+    mov [r14 + r13 * 8], r10
+    inc r13
+    cmp r9, r13
+    je 3f
+    inc r15                         /* not the answer to this access */
+3:  mov [rbx + CTL_GUEST_SEQ], r13
+    jmp rt_next
+rt_end:
+    mov [rbx + CTL_RESULT], r13
     jmp done
