@@ -164,20 +164,15 @@ struct doorbell *bar_pop_doorbell(struct bar *bar)
     return doorbell;
 }
 
-/* Everything attached goes, whatever its place in the list: after a failed
- * attach, only what got attached is detached again. */
-static void bar_detach_all(struct bar *bar, const struct bar_host *host)
+static void bar_detach_ranges(struct bar *bar, const struct bar_host *host)
 {
-    struct list *cur;
     unsigned int i;
 
     for (i = 0; i < bar->range_count; i++) range_detach(host->memslots, bar->ranges[i]);
-    LIST_FOR_EACH(cur, &bar->doorbells) doorbell_detach(host->memslots->vm_fd, LIST_ENTRY(cur, struct doorbell, entry));
 }
 
-static NTSTATUS bar_attach_all(struct bar *bar, const struct bar_host *host)
+static NTSTATUS bar_attach_ranges(struct bar *bar, const struct bar_host *host)
 {
-    struct list *cur;
     NTSTATUS status;
     unsigned int i;
 
@@ -188,29 +183,53 @@ static NTSTATUS bar_attach_all(struct bar *bar, const struct bar_host *host)
         if (range->unbacked) continue;
         if ((status = range_attach(host->memslots, range, bar->gpa + range->bar_offset))) return status;
     }
-    LIST_FOR_EACH(cur, &bar->doorbells)
-    {
-        struct doorbell *doorbell = LIST_ENTRY(cur, struct doorbell, entry);
-        if ((status = doorbell_attach(host->memslots->vm_fd, doorbell, bar->gpa + doorbell->bar_offset))) return status;
-    }
     return STATUS_SUCCESS;
 }
 
+/* The ranges' memslots go from the old place to the new one; each doorbell
+ * gets a second ioeventfd at the new place, and keeps its old one, silent,
+ * until bar_finish_move().  Every attached range is detached on failure,
+ * whatever its place in the index, and every second ioeventfd goes. */
 NTSTATUS bar_move(struct bar *bar, const struct bar_host *host, uint64_t gpa)
 {
+    int vm_fd = host->memslots->vm_fd;
     uint64_t old_gpa = bar->gpa;
+    struct list *cur;
     NTSTATUS status;
 
-    bar_detach_all(bar, host);
+    bar_detach_ranges(bar, host);
     bar->gpa = gpa;
-    if (!(status = bar_attach_all(bar, host))) return STATUS_SUCCESS;
+    if ((status = bar_attach_ranges(bar, host))) goto undo_ranges;
+    LIST_FOR_EACH(cur, &bar->doorbells)
+    {
+        struct doorbell *doorbell = LIST_ENTRY(cur, struct doorbell, entry);
+        if ((status = doorbell_prepare_move(host->dispatcher, vm_fd, doorbell, gpa + doorbell->bar_offset)))
+            goto undo_doorbells;
+    }
+    LIST_FOR_EACH(cur, &bar->doorbells) doorbell_commit_move(host->dispatcher, LIST_ENTRY(cur, struct doorbell, entry));
+    return STATUS_SUCCESS;
 
+undo_doorbells:
+    LIST_FOR_EACH(cur, &bar->doorbells) doorbell_cancel_move(host->dispatcher, vm_fd, LIST_ENTRY(cur, struct doorbell, entry));
+undo_ranges:
     WARN("cannot move the BAR to %#llx, status %#x; it stays at %#llx\n", (unsigned long long)gpa,
             (unsigned int)status, (unsigned long long)old_gpa);
-    bar_detach_all(bar, host);
+    bar_detach_ranges(bar, host);
     bar->gpa = old_gpa;
-    if (bar_attach_all(bar, host)) ERR("cannot put the BAR back at %#llx\n", (unsigned long long)old_gpa);
+    if (bar_attach_ranges(bar, host)) ERR("cannot put the BAR's ranges back at %#llx\n", (unsigned long long)old_gpa);
     return status;
+}
+
+void bar_finish_move(struct bar *bar, const struct bar_host *host)
+{
+    struct list *cur;
+
+    LIST_FOR_EACH(cur, &bar->doorbells)
+    {
+        pthread_mutex_lock(host->removal_lock);
+        doorbell_release_old(host->memslots->vm_fd, LIST_ENTRY(cur, struct doorbell, entry));
+        pthread_mutex_unlock(host->removal_lock);
+    }
 }
 
 unsigned int bar_detach_unbacked(struct bar *bar, const struct bar_host *host)

@@ -18,6 +18,10 @@ struct bar_host
 {
     struct memslot_table *memslots;     /* and the VM fd, memslots->vm_fd */
     struct dispatcher *dispatcher;
+    /* Held across each ioeventfd removal outside a BAR move: KVM holds its
+     * slots lock for a grace period there, and a BAR move must not meet
+     * one while it keeps the vCPUs paused. */
+    pthread_mutex_t *removal_lock;
 };
 
 struct bar
@@ -46,9 +50,14 @@ extern struct doorbell *bar_take_doorbell(struct bar *bar, const struct doorbell
 extern struct mmio_range *bar_pop_range(struct bar *bar);
 extern struct doorbell *bar_pop_doorbell(struct bar *bar);
 
-/* Moves everything registered on the BAR to a new base.  On failure the
- * BAR is left exactly where and as it was. */
+/* Moves everything registered on the BAR to a new base, with the vCPUs
+ * paused: nothing here waits for a kernel grace period.  On failure the BAR
+ * is left exactly where and as it was.  Afterwards, with the vCPUs running
+ * again, bar_finish_move() takes the doorbells' old ioeventfds out of KVM;
+ * until then a guest write at an old doorbell address is consumed and sets
+ * nothing. */
 extern NTSTATUS bar_move(struct bar *bar, const struct bar_host *host, uint64_t gpa);
+extern void bar_finish_move(struct bar *bar, const struct bar_host *host);
 /* Takes ranges whose file was cut short behind Wine's back out of the guest:
  * their pages trap to the device instead.  Returns how many. */
 extern unsigned int bar_detach_unbacked(struct bar *bar, const struct bar_host *host);

@@ -38,6 +38,13 @@ void device_free(struct device *device)
     free(device);
 }
 
+static void detach_doorbell(const struct bar_host *host, struct doorbell *doorbell)
+{
+    pthread_mutex_lock(host->removal_lock);
+    doorbell_detach(host->memslots->vm_fd, doorbell);
+    pthread_mutex_unlock(host->removal_lock);
+}
+
 /* The BAR, if the device has it and [offset, offset + size) lies in it. */
 static struct bar *device_bar(struct device *device, UINT32 index, uint64_t offset, uint64_t size)
 {
@@ -130,7 +137,7 @@ NTSTATUS device_unregister_doorbell(struct device *device, const struct bar_host
     else
     {
         doorbell_silence(host->dispatcher, doorbell);
-        doorbell_detach(host->memslots->vm_fd, doorbell);
+        detach_doorbell(host, doorbell);
         device->doorbell_count--;
         status = STATUS_SUCCESS;
     }
@@ -154,7 +161,7 @@ static BOOL device_clear_one(struct device *device, const struct bar_host *host)
     if (doorbell)
     {
         doorbell_silence(host->dispatcher, doorbell);
-        doorbell_detach(host->memslots->vm_fd, doorbell);
+        detach_doorbell(host, doorbell);
         device->doorbell_count--;
     }
     if (range) range_detach(host->memslots, range);

@@ -43,6 +43,85 @@ static NTSTATUS duplicate_event(UINT64 event, UINT64 *ret)
     return STATUS_SUCCESS;
 }
 
+/* A new eventfd, listened to by the dispatcher; not in KVM yet. */
+static NTSTATUS binding_init(struct dispatcher *dispatcher, UINT64 event, struct doorbell_binding *binding)
+{
+    NTSTATUS status;
+
+    memset(binding, 0, sizeof(*binding));
+    if ((binding->eventfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+    {
+        binding->eventfd = -1;
+        return status_from_errno(errno);
+    }
+    if ((status = dispatcher_add(dispatcher, binding->eventfd, event, &binding->dispatch_index)))
+    {
+        close(binding->eventfd);
+        binding->eventfd = -1;
+        return status;
+    }
+    binding->listening = 1;
+    return STATUS_SUCCESS;
+}
+
+static int binding_ioctl(int vm_fd, const struct doorbell *doorbell, const struct doorbell_binding *binding,
+        uint64_t gpa, int assign)
+{
+    struct kvm_ioeventfd ioeventfd =
+    {
+        .addr = gpa,
+        .len = doorbell->length,
+        .fd = binding->eventfd,
+        .datamatch = doorbell->value,
+    };
+
+    if (!doorbell->any_value) ioeventfd.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
+    if (!assign) ioeventfd.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
+    return ioctl(vm_fd, KVM_IOEVENTFD, &ioeventfd) < 0 ? errno : 0;
+}
+
+static NTSTATUS binding_attach(int vm_fd, const struct doorbell *doorbell, struct doorbell_binding *binding,
+        uint64_t gpa)
+{
+    int err;
+
+    if ((err = binding_ioctl(vm_fd, doorbell, binding, gpa, 1)))
+    {
+        WARN("KVM_IOEVENTFD at %#llx failed: %d\n", (unsigned long long)gpa, err);
+        return status_from_errno(err);
+    }
+    binding->attached = 1;
+    binding->gpa = gpa;
+    return STATUS_SUCCESS;
+}
+
+static void binding_detach(int vm_fd, const struct doorbell *doorbell, struct doorbell_binding *binding)
+{
+    int err;
+
+    if (!binding->attached) return;
+    if (vm_fd >= 0 && (err = binding_ioctl(vm_fd, doorbell, binding, binding->gpa, 0)))
+        ERR("cannot deassign the ioeventfd at %#llx: %d\n", (unsigned long long)binding->gpa, err);
+    binding->attached = 0;
+}
+
+static void binding_silence(struct dispatcher *dispatcher, struct doorbell_binding *binding)
+{
+    if (!binding->listening) return;
+    dispatcher_remove(dispatcher, binding->eventfd, binding->dispatch_index);
+    binding->listening = 0;
+}
+
+static void binding_close(struct dispatcher *dispatcher, int vm_fd, const struct doorbell *doorbell,
+        struct doorbell_binding *binding)
+{
+    if (binding->eventfd < 0) return;
+    binding_silence(dispatcher, binding);
+    binding_detach(vm_fd, doorbell, binding);
+    close(binding->eventfd);
+    binding->eventfd = -1;
+}
+
 NTSTATUS doorbell_create(struct dispatcher *dispatcher, const struct doorbell_params *params, struct doorbell **ret)
 {
     struct doorbell *doorbell;
@@ -53,19 +132,12 @@ NTSTATUS doorbell_create(struct dispatcher *dispatcher, const struct doorbell_pa
     doorbell->length = params->length;
     doorbell->any_value = !!params->any_value;
     doorbell->value = params->any_value ? 0 : params->value;
+    doorbell->spare.eventfd = -1;
     if ((status = duplicate_event(params->event, &doorbell->event))) goto err_free;
-    if ((doorbell->eventfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
-    {
-        status = status_from_errno(errno);
-        goto err_close_event;
-    }
-    if ((status = dispatcher_add(dispatcher, doorbell->eventfd, doorbell->event, &doorbell->dispatch_index)))
-        goto err_close;
+    if ((status = binding_init(dispatcher, doorbell->event, &doorbell->binding))) goto err_close_event;
     *ret = doorbell;
     return STATUS_SUCCESS;
 
-err_close:
-    close(doorbell->eventfd);
 err_close_event:
     NtClose((HANDLE)(ULONG_PTR)doorbell->event);
 err_free:
@@ -73,59 +145,61 @@ err_free:
     return status;
 }
 
-static int doorbell_ioctl(int vm_fd, const struct doorbell *doorbell, uint64_t gpa, int assign)
-{
-    struct kvm_ioeventfd ioeventfd =
-    {
-        .addr = gpa,
-        .len = doorbell->length,
-        .fd = doorbell->eventfd,
-        .datamatch = doorbell->value,
-    };
-
-    if (!doorbell->any_value) ioeventfd.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
-    if (!assign) ioeventfd.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
-    return ioctl(vm_fd, KVM_IOEVENTFD, &ioeventfd) < 0 ? errno : 0;
-}
-
 NTSTATUS doorbell_attach(int vm_fd, struct doorbell *doorbell, uint64_t gpa)
 {
-    int err;
-
-    if ((err = doorbell_ioctl(vm_fd, doorbell, gpa, 1)))
-    {
-        WARN("KVM_IOEVENTFD at %#llx failed: %d\n", (unsigned long long)gpa, err);
-        return status_from_errno(err);
-    }
-    doorbell->attached = 1;
-    doorbell->gpa = gpa;
-    return STATUS_SUCCESS;
+    return binding_attach(vm_fd, doorbell, &doorbell->binding, gpa);
 }
 
 void doorbell_detach(int vm_fd, struct doorbell *doorbell)
 {
-    int err;
-
-    if (!doorbell->attached) return;
-    if (vm_fd >= 0 && (err = doorbell_ioctl(vm_fd, doorbell, doorbell->gpa, 0)))
-        ERR("cannot deassign the ioeventfd at %#llx: %d\n", (unsigned long long)doorbell->gpa, err);
-    doorbell->attached = 0;
+    binding_detach(vm_fd, doorbell, &doorbell->binding);
 }
 
 void doorbell_silence(struct dispatcher *dispatcher, struct doorbell *doorbell)
 {
-    if (doorbell->silenced) return;
-    dispatcher_remove(dispatcher, doorbell->eventfd, doorbell->dispatch_index);
-    doorbell->silenced = 1;
+    binding_silence(dispatcher, &doorbell->binding);
 }
 
 void doorbell_free(struct dispatcher *dispatcher, int vm_fd, struct doorbell *doorbell)
 {
-    doorbell_silence(dispatcher, doorbell);
-    doorbell_detach(vm_fd, doorbell);
-    close(doorbell->eventfd);
+    binding_close(dispatcher, vm_fd, doorbell, &doorbell->binding);
+    binding_close(dispatcher, vm_fd, doorbell, &doorbell->spare);
     NtClose((HANDLE)(ULONG_PTR)doorbell->event);
     free(doorbell);
+}
+
+NTSTATUS doorbell_prepare_move(struct dispatcher *dispatcher, int vm_fd, struct doorbell *doorbell, uint64_t gpa)
+{
+    NTSTATUS status;
+
+    if ((status = binding_init(dispatcher, doorbell->event, &doorbell->spare))) return status;
+    if ((status = binding_attach(vm_fd, doorbell, &doorbell->spare, gpa)))
+        binding_close(dispatcher, vm_fd, doorbell, &doorbell->spare);
+    return status;
+}
+
+void doorbell_cancel_move(struct dispatcher *dispatcher, int vm_fd, struct doorbell *doorbell)
+{
+    binding_close(dispatcher, vm_fd, doorbell, &doorbell->spare);
+}
+
+/* A write the guest makes at the old place from here on is consumed and
+ * sets nothing, until doorbell_release_old(). */
+void doorbell_commit_move(struct dispatcher *dispatcher, struct doorbell *doorbell)
+{
+    struct doorbell_binding old = doorbell->binding;
+
+    binding_silence(dispatcher, &old);
+    doorbell->binding = doorbell->spare;
+    doorbell->spare = old;
+}
+
+void doorbell_release_old(int vm_fd, struct doorbell *doorbell)
+{
+    if (doorbell->spare.eventfd < 0) return;
+    binding_detach(vm_fd, doorbell, &doorbell->spare);
+    close(doorbell->spare.eventfd);
+    doorbell->spare.eventfd = -1;
 }
 
 int doorbell_conflicts(const struct doorbell *a, const struct doorbell *b)

@@ -49,10 +49,12 @@ NTSTATUS vm_create(unsigned int vcpu_count, struct vm **ret)
     if (!(vm = calloc(1, offsetof(struct vm, vcpus[vcpu_count])))) return STATUS_NO_MEMORY;
     pthread_mutex_init(&vm->layout_lock, NULL);
     robust_mutex_init(&vm->route_lock);
+    pthread_mutex_init(&vm->removal_lock, NULL);
     list_init(&vm->devices);
     list_init(&vm->ram);
     vm->host.memslots = &vm->memslots;
     vm->host.dispatcher = &vm->dispatcher;
+    vm->host.removal_lock = &vm->removal_lock;
 
     if ((vm->fd = ioctl(kvm_system_fd(), KVM_CREATE_VM, 0)) < 0)
     {
@@ -78,6 +80,7 @@ err_close_vm:
 err_free:
     pthread_mutex_destroy(&vm->layout_lock);
     pthread_mutex_destroy(&vm->route_lock);
+    pthread_mutex_destroy(&vm->removal_lock);
     free(vm);
     return status;
 }
@@ -140,6 +143,7 @@ void vm_free(struct vm *vm)
     route_table_cleanup(&vm->routes);
     pthread_mutex_destroy(&vm->layout_lock);
     pthread_mutex_destroy(&vm->route_lock);
+    pthread_mutex_destroy(&vm->removal_lock);
     free(vm);
 }
 
@@ -363,6 +367,9 @@ NTSTATUS vm_move_bar(struct vm *vm, const struct bar_move_params *params)
     else
     {
         pthread_mutex_lock(&device->lock);
+        /* No ioeventfd removal may hold KVM's slots lock while the vCPUs
+         * wait. */
+        pthread_mutex_lock(&vm->removal_lock);
         vcpus_pause(vm->vcpus, vm->vcpu_count, &vm->paused);
         if (!(status = bar_move(bar, &vm->host, params->guest_address)))
         {
@@ -371,6 +378,8 @@ NTSTATUS vm_move_bar(struct vm *vm, const struct bar_move_params *params)
             pthread_mutex_unlock(&vm->route_lock);
         }
         vcpus_resume(&vm->paused);
+        pthread_mutex_unlock(&vm->removal_lock);
+        if (!status) bar_finish_move(bar, &vm->host);
         pthread_mutex_unlock(&device->lock);
     }
     pthread_mutex_unlock(&vm->layout_lock);

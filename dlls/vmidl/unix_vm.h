@@ -32,6 +32,7 @@ struct vm
     pthread_mutex_t route_lock;
     struct route_table routes;
     int paused;                 /* vCPUs wait outside KVM while a BAR moves */
+    pthread_mutex_t removal_lock;       /* see struct bar_host */
     unsigned int vcpu_count;
     struct vcpu vcpus[];
 };
