@@ -1,7 +1,61 @@
 /*
- * The FlexibleIov device object: COM identity and lifetime.  Its two
- * fast-path interfaces live in mmio_mappings.c and fast_notification.c;
- * what it is (BARs, ranges, doorbells) lives in the unix half.
+ * The FlexibleIov device object: COM identity and lifetime, and its two
+ * fast-path interfaces.  What the device is (BARs, ranges, doorbells)
+ * lives in the unix half; the methods check their arguments, hand them
+ * over and return what it says.
+ *
+ * IVmFiovGuestMmioMappings: section-backed ranges of a device BAR, mapped
+ * into the guest through KVM memslots.
+ *
+ * Errors, besides those of every call (E_OUTOFMEMORY, ERROR_DEVICE_REMOVED):
+ *   E_INVALIDARG   unknown BAR or one the device lacks; unknown flags;
+ *                  PageCount 0; range not inside the BAR; page arithmetic
+ *                  overflowing 64 bits; section too small for
+ *                  SectionOffsetInPages + PageCount; an image section, or
+ *                  pages of the section that are not committed.
+ *   E_HANDLE       SectionHandle is not a valid section handle (NULL,
+ *                  closed, INVALID_HANDLE_VALUE, another object type).
+ *   E_ACCESSDENIED the handle lacks SECTION_QUERY, SECTION_MAP_READ or, for
+ *                  Writeable, SECTION_MAP_WRITE, or the section cannot be
+ *                  mapped writeable (a read-only file).
+ *   HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS)  the range covers a byte of a
+ *                  range or a doorbell already on the BAR.
+ *   HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES)  KVM has no free memslot.
+ *   HRESULT_FROM_WIN32(ERROR_NOT_FOUND)  Destroy: no range starts there.
+ *
+ * The range keeps its own handle to the section: the caller may close its
+ * own, and Wine refuses to shrink the file meanwhile.  Without Writeable
+ * the memslot is read-only: guest writes exit to the device's MMIO callback
+ * and the section is unchanged.  Executable is accepted, and so is its
+ * absence: KVM memslots have no execute permission, so the guest can always
+ * execute from a mapped range; guest page tables are the only control.
+ *
+ * IVmFiovGuestMemoryFastNotification: doorbells.  A guest write of the
+ * trigger value and size at the BAR offset sets the Win32 event, through a
+ * KVM ioeventfd and the partition's dispatcher thread, without an exit to
+ * the device's MMIO callback.
+ *
+ * Flags: FIOV_DOORBELL_FLAG_TRIGGER_SIZE_* in the low bits,
+ * FIOV_DOORBELL_FLAG_TRIGGER_ANY_VALUE to ignore TriggerValue.
+ *
+ * Errors, besides those of every call (E_OUTOFMEMORY, ERROR_DEVICE_REMOVED):
+ *   E_INVALIDARG   unknown BAR or one the device lacks; reserved Flags bits or
+ *                  size code; the trigger does not fit in the BAR, or
+ *                  straddles a page (as WHvRegisterPartitionDoorbellEvent
+ *                  rules); a TriggerValue wider than the trigger size; size
+ *                  "any" without "any value" (KVM only matches values of a
+ *                  known size); NULL NotificationEvent.
+ *   E_HANDLE       NotificationEvent is not a valid event handle.
+ *   HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS)  the same doorbell exists, or
+ *                  it conflicts with one at that offset (another length, or
+ *                  either matches any value), or a mapped range covers one
+ *                  of the bytes its trigger writes (one for size "any").
+ *   HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES)  the device already has
+ *                  1024 doorbells, or KVM's I/O bus is full.
+ *   HRESULT_FROM_WIN32(ERROR_NOT_FOUND)  Unregister: no such doorbell.
+ *
+ * The event handle is duplicated: the caller may close its own.  Once
+ * UnregisterDoorbell returns, the doorbell never sets the event again.
  *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -12,12 +66,24 @@
 
 WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
 
+#define FIOV_MMIO_MAPPING_FLAGS (FiovMmioMappingFlagWriteable | FiovMmioMappingFlagExecutable)
+#define MAX_PAGES ((UINT64)MAXLONGLONG / FIOV_PAGE_SIZE)
+
+struct device
+{
+    IVmFiovGuestMmioMappings IVmFiovGuestMmioMappings_iface;
+    IVmFiovGuestMemoryFastNotification IVmFiovGuestMemoryFastNotification_iface;
+    LONG refcount;
+    struct partition *partition;
+    UINT64 unix_device;
+};
+
 static inline struct device *impl_from_IVmFiovGuestMmioMappings(IVmFiovGuestMmioMappings *iface)
 {
     return CONTAINING_RECORD(iface, struct device, IVmFiovGuestMmioMappings_iface);
 }
 
-HRESULT WINAPI device_QueryInterface(IVmFiovGuestMmioMappings *iface, REFIID riid, void **out)
+static HRESULT WINAPI device_QueryInterface(IVmFiovGuestMmioMappings *iface, REFIID riid, void **out)
 {
     struct device *device = impl_from_IVmFiovGuestMmioMappings(iface);
 
@@ -38,7 +104,7 @@ HRESULT WINAPI device_QueryInterface(IVmFiovGuestMmioMappings *iface, REFIID rii
     return S_OK;
 }
 
-ULONG WINAPI device_AddRef(IVmFiovGuestMmioMappings *iface)
+static ULONG WINAPI device_AddRef(IVmFiovGuestMmioMappings *iface)
 {
     struct device *device = impl_from_IVmFiovGuestMmioMappings(iface);
     ULONG refcount = InterlockedIncrement(&device->refcount);
@@ -50,7 +116,7 @@ ULONG WINAPI device_AddRef(IVmFiovGuestMmioMappings *iface)
 /* The unix half unregisters every doorbell (no event is set after this
  * returns), destroys every range, and waits for MMIO callbacks of the
  * device that other threads are in. */
-ULONG WINAPI device_Release(IVmFiovGuestMmioMappings *iface)
+static ULONG WINAPI device_Release(IVmFiovGuestMmioMappings *iface)
 {
     struct device *device = impl_from_IVmFiovGuestMmioMappings(iface);
     ULONG refcount = InterlockedDecrement(&device->refcount);
@@ -68,7 +134,162 @@ ULONG WINAPI device_Release(IVmFiovGuestMmioMappings *iface)
     return refcount;
 }
 
-HRESULT device_create(struct partition *partition, const VMIDL_FLEXIO_DEVICE_DESC *desc, IUnknown **out)
+
+
+static HRESULT WINAPI mmio_mappings_CreateSectionBackedMmioRange(IVmFiovGuestMmioMappings *iface,
+        FIOV_BAR_SELECTOR bar, ULONG64 bar_offset_pages, UINT64 page_count, FiovMmioMappingFlags flags,
+        HANDLE section, UINT64 section_offset_pages)
+{
+    struct device *device = impl_from_IVmFiovGuestMmioMappings(iface);
+    struct range_create_params params;
+
+    TRACE("device %p, bar %u, bar_offset_pages %#I64x, page_count %#I64x, flags %#x, section %p, "
+            "section_offset_pages %#I64x\n", device, bar, bar_offset_pages, page_count, flags, section,
+            section_offset_pages);
+
+    if (!page_count || bar_offset_pages > MAX_PAGES || page_count > MAX_PAGES - bar_offset_pages
+            || section_offset_pages > MAX_PAGES || page_count > MAX_PAGES - section_offset_pages
+            || (flags & ~FIOV_MMIO_MAPPING_FLAGS))
+    {
+        WARN("invalid arguments\n");
+        return E_INVALIDARG;
+    }
+
+    params.vm = device->partition->unix_vm;
+    params.device = device->unix_device;
+    params.bar = bar;
+    params.writable = !!(flags & FiovMmioMappingFlagWriteable);
+    params.bar_offset = bar_offset_pages * FIOV_PAGE_SIZE;
+    params.size = page_count * FIOV_PAGE_SIZE;
+    params.section = (ULONG_PTR)section;
+    params.section_offset = section_offset_pages * FIOV_PAGE_SIZE;
+    return hresult_from_status(VMIDL_CALL(range_create, &params));
+}
+
+static HRESULT WINAPI mmio_mappings_DestroySectionBackedMmioRange(IVmFiovGuestMmioMappings *iface,
+        FIOV_BAR_SELECTOR bar, ULONG64 bar_offset_pages)
+{
+    struct device *device = impl_from_IVmFiovGuestMmioMappings(iface);
+    struct range_destroy_params params;
+
+    TRACE("device %p, bar %u, bar_offset_pages %#I64x\n", device, bar, bar_offset_pages);
+
+    if (bar_offset_pages > MAX_PAGES)
+    {
+        WARN("invalid arguments\n");
+        return E_INVALIDARG;
+    }
+    params.vm = device->partition->unix_vm;
+    params.device = device->unix_device;
+    params.bar = bar;
+    params.bar_offset = bar_offset_pages * FIOV_PAGE_SIZE;
+    return hresult_from_status(VMIDL_CALL(range_destroy, &params));
+}
+
+static const IVmFiovGuestMmioMappingsVtbl device_mmio_mappings_vtbl =
+{
+    device_QueryInterface,
+    device_AddRef,
+    device_Release,
+    mmio_mappings_CreateSectionBackedMmioRange,
+    mmio_mappings_DestroySectionBackedMmioRange,
+};
+
+static inline struct device *impl_from_IVmFiovGuestMemoryFastNotification(IVmFiovGuestMemoryFastNotification *iface)
+{
+    return CONTAINING_RECORD(iface, struct device, IVmFiovGuestMemoryFastNotification_iface);
+}
+
+static HRESULT WINAPI fast_notification_QueryInterface(IVmFiovGuestMemoryFastNotification *iface,
+        REFIID riid, void **out)
+{
+    struct device *device = impl_from_IVmFiovGuestMemoryFastNotification(iface);
+    return IVmFiovGuestMmioMappings_QueryInterface(&device->IVmFiovGuestMmioMappings_iface, riid, out);
+}
+
+static ULONG WINAPI fast_notification_AddRef(IVmFiovGuestMemoryFastNotification *iface)
+{
+    struct device *device = impl_from_IVmFiovGuestMemoryFastNotification(iface);
+    return IVmFiovGuestMmioMappings_AddRef(&device->IVmFiovGuestMmioMappings_iface);
+}
+
+static ULONG WINAPI fast_notification_Release(IVmFiovGuestMemoryFastNotification *iface)
+{
+    struct device *device = impl_from_IVmFiovGuestMemoryFastNotification(iface);
+    return IVmFiovGuestMmioMappings_Release(&device->IVmFiovGuestMmioMappings_iface);
+}
+
+/* Fills params from the COM arguments; the unix half checks them against
+ * the BAR. */
+static BOOL doorbell_params_init(const struct device *device, FIOV_BAR_SELECTOR bar, UINT64 offset,
+        UINT64 value, UINT64 flags, struct doorbell_params *params)
+{
+    static const UINT32 lengths[] = {0, 1, 2, 4, 8};
+    UINT64 size_code = flags & FIOV_DOORBELL_FLAG_TRIGGER_SIZE_MASK;
+    UINT32 length;
+
+    if (flags & ~(UINT64)(FIOV_DOORBELL_FLAG_TRIGGER_SIZE_MASK | FIOV_DOORBELL_FLAG_TRIGGER_ANY_VALUE)) return FALSE;
+    if (size_code >= ARRAY_SIZE(lengths)) return FALSE;
+    length = lengths[size_code];
+    if ((offset & (FIOV_PAGE_SIZE - 1)) + max(length, 1) > FIOV_PAGE_SIZE) return FALSE;
+
+    params->any_value = !!(flags & FIOV_DOORBELL_FLAG_TRIGGER_ANY_VALUE);
+    if (!params->any_value && (!length || (length < 8 && value >> (length * 8)))) return FALSE;
+
+    params->vm = device->partition->unix_vm;
+    params->device = device->unix_device;
+    params->bar = bar;
+    params->length = length;
+    params->bar_offset = offset;
+    params->value = params->any_value ? 0 : value;
+    params->event = 0;
+    return TRUE;
+}
+
+static HRESULT WINAPI fast_notification_RegisterDoorbell(IVmFiovGuestMemoryFastNotification *iface,
+        FIOV_BAR_SELECTOR bar, UINT64 offset, UINT64 value, UINT64 flags, HANDLE event)
+{
+    struct device *device = impl_from_IVmFiovGuestMemoryFastNotification(iface);
+    struct doorbell_params params;
+
+    TRACE("device %p, bar %u, offset %#I64x, value %#I64x, flags %#I64x, event %p\n",
+            device, bar, offset, value, flags, event);
+
+    if (!doorbell_params_init(device, bar, offset, value, flags, &params) || !event)
+    {
+        WARN("invalid arguments\n");
+        return E_INVALIDARG;
+    }
+    params.event = (ULONG_PTR)event;
+    return hresult_from_status(VMIDL_CALL(doorbell_register, &params));
+}
+
+static HRESULT WINAPI fast_notification_UnregisterDoorbell(IVmFiovGuestMemoryFastNotification *iface,
+        FIOV_BAR_SELECTOR bar, UINT64 offset, UINT64 value, UINT64 flags)
+{
+    struct device *device = impl_from_IVmFiovGuestMemoryFastNotification(iface);
+    struct doorbell_params params;
+
+    TRACE("device %p, bar %u, offset %#I64x, value %#I64x, flags %#I64x\n", device, bar, offset, value, flags);
+
+    if (!doorbell_params_init(device, bar, offset, value, flags, &params))
+    {
+        WARN("invalid arguments\n");
+        return E_INVALIDARG;
+    }
+    return hresult_from_status(VMIDL_CALL(doorbell_unregister, &params));
+}
+
+static const IVmFiovGuestMemoryFastNotificationVtbl device_fast_notification_vtbl =
+{
+    fast_notification_QueryInterface,
+    fast_notification_AddRef,
+    fast_notification_Release,
+    fast_notification_RegisterDoorbell,
+    fast_notification_UnregisterDoorbell,
+};
+
+static HRESULT device_create(struct partition *partition, const VMIDL_FLEXIO_DEVICE_DESC *desc, IUnknown **out)
 {
     struct device_create_params create;
     struct device_params add;
@@ -110,4 +331,36 @@ HRESULT device_create(struct partition *partition, const VMIDL_FLEXIO_DEVICE_DES
     TRACE("created device %p\n", device);
     *out = (IUnknown *)&device->IVmFiovGuestMmioMappings_iface;
     return S_OK;
+}
+
+static BOOL device_desc_is_valid(const VMIDL_FLEXIO_DEVICE_DESC *desc)
+{
+    unsigned int i;
+
+    if (!desc->MmioCallback) return FALSE;
+    for (i = 0; i < VMIDL_BAR_COUNT; i++)
+    {
+        if (!desc->BarSize[i]) continue;
+        if ((desc->BarSize[i] & PAGE_MASK_4K) || (desc->BarAddress[i] & PAGE_MASK_4K)
+                || desc->BarAddress[i] + desc->BarSize[i] < desc->BarAddress[i])
+            return FALSE;
+    }
+    return TRUE;
+}
+
+HRESULT WINAPI VmidlAddFlexIoDevice(VMIDL_PARTITION_HANDLE handle, const VMIDL_FLEXIO_DEVICE_DESC *desc,
+        IUnknown **out)
+{
+    struct partition *partition;
+    HRESULT hr;
+
+    TRACE("partition %p, desc %p, out %p\n", handle, desc, out);
+
+    if (!out) return E_INVALIDARG;
+    *out = NULL;
+    if (!handle || !desc || !device_desc_is_valid(desc)) return E_INVALIDARG;
+    if (!(partition = partition_from_handle(handle))) return E_HANDLE;
+    hr = device_create(partition, desc, out);
+    partition_release(partition);
+    return hr;
 }

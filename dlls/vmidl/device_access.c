@@ -111,7 +111,7 @@ static const IVmVirtualDeviceAccessVtbl device_access_vtbl =
     device_access_GetDevice,
 };
 
-HRESULT device_access_create(struct partition *partition, IVmVirtualDeviceAccess **out)
+static HRESULT device_access_create(struct partition *partition, IVmVirtualDeviceAccess **out)
 {
     struct device_access *access;
 
@@ -124,4 +124,20 @@ HRESULT device_access_create(struct partition *partition, IVmVirtualDeviceAccess
     TRACE("created access %p\n", access);
     *out = &access->IVmVirtualDeviceAccess_iface;
     return S_OK;
+}
+
+HRESULT WINAPI VmidlGetVirtualDeviceAccess(VMIDL_PARTITION_HANDLE handle, IVmVirtualDeviceAccess **out)
+{
+    struct partition *partition;
+    HRESULT hr;
+
+    TRACE("partition %p, out %p\n", handle, out);
+
+    if (!out) return E_INVALIDARG;
+    *out = NULL;
+    if (!handle) return E_INVALIDARG;
+    if (!(partition = partition_from_handle(handle))) return E_HANDLE;
+    hr = device_access_create(partition, out);
+    partition_release(partition);
+    return hr;
 }

@@ -14,7 +14,6 @@
 WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
 
 #define VMIDL_MAX_VPS 64
-#define PAGE_MASK_4K 0xfff
 
 struct handle_entry
 {
@@ -233,38 +232,6 @@ HRESULT WINAPI VmidlMapGpaRange(VMIDL_PARTITION_HANDLE handle, void *host, UINT6
     return hr;
 }
 
-static BOOL device_desc_is_valid(const VMIDL_FLEXIO_DEVICE_DESC *desc)
-{
-    unsigned int i;
-
-    if (!desc->MmioCallback) return FALSE;
-    for (i = 0; i < VMIDL_BAR_COUNT; i++)
-    {
-        if (!desc->BarSize[i]) continue;
-        if ((desc->BarSize[i] & PAGE_MASK_4K) || (desc->BarAddress[i] & PAGE_MASK_4K)
-                || desc->BarAddress[i] + desc->BarSize[i] < desc->BarAddress[i])
-            return FALSE;
-    }
-    return TRUE;
-}
-
-HRESULT WINAPI VmidlAddFlexIoDevice(VMIDL_PARTITION_HANDLE handle, const VMIDL_FLEXIO_DEVICE_DESC *desc,
-        IUnknown **out)
-{
-    struct partition *partition;
-    HRESULT hr;
-
-    TRACE("partition %p, desc %p, out %p\n", handle, desc, out);
-
-    if (!out) return E_INVALIDARG;
-    *out = NULL;
-    if (!handle || !desc || !device_desc_is_valid(desc)) return E_INVALIDARG;
-    if (!(partition = partition_from_handle(handle))) return E_HANDLE;
-    hr = device_create(partition, desc, out);
-    partition_release(partition);
-    return hr;
-}
-
 HRESULT WINAPI VmidlSetBarAddress(VMIDL_PARTITION_HANDLE handle, REFGUID instance_id, UINT32 bar, UINT64 gpa)
 {
     struct bar_move_params params = {.bar = bar, .guest_address = gpa};
@@ -278,22 +245,6 @@ HRESULT WINAPI VmidlSetBarAddress(VMIDL_PARTITION_HANDLE handle, REFGUID instanc
     params.vm = partition->unix_vm;
     params.instance_id = *instance_id;
     hr = hresult_from_status(VMIDL_CALL(bar_move, &params));
-    partition_release(partition);
-    return hr;
-}
-
-HRESULT WINAPI VmidlGetVirtualDeviceAccess(VMIDL_PARTITION_HANDLE handle, IVmVirtualDeviceAccess **out)
-{
-    struct partition *partition;
-    HRESULT hr;
-
-    TRACE("partition %p, out %p\n", handle, out);
-
-    if (!out) return E_INVALIDARG;
-    *out = NULL;
-    if (!handle) return E_INVALIDARG;
-    if (!(partition = partition_from_handle(handle))) return E_HANDLE;
-    hr = device_access_create(partition, out);
     partition_release(partition);
     return hr;
 }

@@ -1,6 +1,8 @@
 /*
- * PE half of vmidl: thin COM objects and the partition host's entry points.
- * The device model itself lives in the unix half (unix_*.c).
+ * PE half of vmidl: thin COM objects and the partition host's entry points:
+ * partition.c (handles, lifetime, RAM, BAR moves), vp.c (virtual
+ * processors), device.c and device_access.c (the COM objects).  The device
+ * model itself lives in the unix half (unix_*.c).
  *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -29,6 +31,8 @@ extern unixlib_handle_t __wine_unixlib_handle;
 extern NTSTATUS (WINAPI *__wine_unix_call_dispatcher)(unixlib_handle_t, unsigned int, void *);
 extern NTSTATUS WINAPI __wine_init_unix_call(void);
 
+#define PAGE_MASK_4K (FIOV_PAGE_SIZE - 1)
+
 #define VMIDL_CALL(func, params) __wine_unix_call_dispatcher(__wine_unixlib_handle, unix_ ## func, params)
 
 /* The one conversion of a unix call's NTSTATUS into an HRESULT. */
@@ -49,23 +53,5 @@ struct partition
 extern struct partition *partition_from_handle(VMIDL_PARTITION_HANDLE handle);
 extern void partition_addref(struct partition *partition);
 extern void partition_release(struct partition *partition);
-
-struct device
-{
-    IVmFiovGuestMmioMappings IVmFiovGuestMmioMappings_iface;
-    IVmFiovGuestMemoryFastNotification IVmFiovGuestMemoryFastNotification_iface;
-    LONG refcount;
-    struct partition *partition;
-    UINT64 unix_device;
-};
-
-extern HRESULT device_create(struct partition *partition, const VMIDL_FLEXIO_DEVICE_DESC *desc, IUnknown **out);
-extern HRESULT WINAPI device_QueryInterface(IVmFiovGuestMmioMappings *iface, REFIID riid, void **out);
-extern ULONG WINAPI device_AddRef(IVmFiovGuestMmioMappings *iface);
-extern ULONG WINAPI device_Release(IVmFiovGuestMmioMappings *iface);
-extern const IVmFiovGuestMmioMappingsVtbl device_mmio_mappings_vtbl;
-extern const IVmFiovGuestMemoryFastNotificationVtbl device_fast_notification_vtbl;
-
-extern HRESULT device_access_create(struct partition *partition, IVmVirtualDeviceAccess **out);
 
 #endif /* __VMIDL_PRIVATE_H */
