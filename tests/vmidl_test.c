@@ -14,6 +14,7 @@
 #include "vmidl_test.h"
 
 static NTSTATUS (WINAPI *pVmidlTestGetResources)(struct vmidltest_resources *);
+static NTSTATUS (WINAPI *pVmidlTestListFds)(struct vmidltest_list_fds_params *);
 NTSTATUS (WINAPI *pVmidlTestTruncateFile)(const WCHAR *, UINT64);
 static NTSTATUS (WINAPI *pNtQuerySystemInformation)(SYSTEM_INFORMATION_CLASS, void *, ULONG, ULONG *);
 
@@ -113,6 +114,7 @@ BOOL init_resource_counting(void)
         return FALSE;
     }
     pVmidlTestTruncateFile = (void *)GetProcAddress(module, "VmidlTestTruncateFile");
+    pVmidlTestListFds = (void *)GetProcAddress(module, "VmidlTestListFds");
     return TRUE;
 }
 
@@ -190,6 +192,11 @@ void check_resources_(const char *file, int line, const struct resources *baseli
         Sleep(10);
     }
     ok_(file, line)(now.unix.fds == baseline->unix.fds, "fds: %u, baseline %u\n", now.unix.fds, baseline->unix.fds);
+    if (now.unix.fds != baseline->unix.fds && pVmidlTestListFds)
+    {
+        static struct vmidltest_list_fds_params list;
+        if (!pVmidlTestListFds(&list)) trace("the process's fds:\n%s", list.text);
+    }
     ok_(file, line)(now.unix.shared_maps == baseline->unix.shared_maps, "shared mappings: %u, baseline %u\n",
             now.unix.shared_maps, baseline->unix.shared_maps);
     ok_(file, line)(now.unix.maps == baseline->unix.maps, "mappings: %u, baseline %u\n",

@@ -66,3 +66,9 @@ NTSTATUS WINAPI VmidlTestGetResources(struct vmidltest_resources *resources)
 {
     return __wine_unix_call_dispatcher(__wine_unixlib_handle, unix_get_resources, resources);
 }
+
+NTSTATUS WINAPI VmidlTestListFds(struct vmidltest_list_fds_params *params);
+NTSTATUS WINAPI VmidlTestListFds(struct vmidltest_list_fds_params *params)
+{
+    return __wine_unix_call_dispatcher(__wine_unixlib_handle, unix_list_fds, params);
+}

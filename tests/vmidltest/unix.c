@@ -61,5 +61,29 @@ static NTSTATUS truncate_file(void *args)
     return truncate(params->path, params->size) ? STATUS_UNSUCCESSFUL : STATUS_SUCCESS;
 }
 
+/* What each fd is, for a test that finds more than it expected. */
+static NTSTATUS list_fds(void *args)
+{
+    struct vmidltest_list_fds_params *params = args;
+    char path[64], target[256];
+    size_t used = 0;
+    struct dirent *entry;
+    DIR *dir;
+    ssize_t len;
+
+    params->text[0] = 0;
+    if (!(dir = opendir("/proc/self/fd"))) return STATUS_UNSUCCESSFUL;
+    while ((entry = readdir(dir)) && used < sizeof(params->text) - 1)
+    {
+        if (entry->d_name[0] == '.') continue;
+        snprintf(path, sizeof(path), "/proc/self/fd/%s", entry->d_name);
+        if ((len = readlink(path, target, sizeof(target) - 1)) < 0) continue;
+        target[len] = 0;
+        used += snprintf(params->text + used, sizeof(params->text) - used, "%s -> %s\n", entry->d_name, target);
+    }
+    closedir(dir);
+    return STATUS_SUCCESS;
+}
+
 typedef NTSTATUS (*unixlib_entry_t)(void *args);
-__attribute__((visibility("default"))) const unixlib_entry_t __wine_unix_call_funcs[] = {get_resources, truncate_file};
+__attribute__((visibility("default"))) const unixlib_entry_t __wine_unix_call_funcs[] = {get_resources, truncate_file, list_fds};

@@ -28,10 +28,16 @@ struct vmidltest_truncate_params
     UINT64 size;
 };
 
+struct vmidltest_list_fds_params
+{
+    char text[8192];        /* out: "fd -> target" lines, cut short if need be */
+};
+
 enum vmidltest_funcs
 {
     unix_get_resources,
     unix_truncate_file,
+    unix_list_fds,
 };
 
 #endif /* __VMIDLTEST_H */
