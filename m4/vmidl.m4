@@ -23,3 +23,15 @@ AC_DEFUN([VMIDL_MISSING],
   AS_CASE([" $vmidl_missing_packages "], [*" $2 "*], [],
       [vmidl_missing_packages="$vmidl_missing_packages $2"])
 }])
+
+dnl VMIDL_EXPAND_DIR(VARIABLE, VALUE)
+dnl Sets VARIABLE to VALUE with ${prefix} and the like expanded, for messages.
+AC_DEFUN([VMIDL_EXPAND_DIR],
+[test "x$exec_prefix" = xNONE && exec_prefix='${prefix}'
+$1=$2
+while :; do
+    case $[$1] in
+    *'${'*) eval $1="$[$1]" ;;
+    *) break ;;
+    esac
+done])
