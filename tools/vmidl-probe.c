@@ -1,0 +1,111 @@
+/*
+ * vmidl-probe.exe: vmidl-prefix runs it inside a Wine prefix to see whether
+ * a program there can use vmidl: load vmidl.dll (and with it its unix half,
+ * vmidl.so), then create a KVM partition, which needs read-write access to
+ * /dev/kvm.  It prints one line per step and stops at the first that fails;
+ * the exit status says which (vmidl-prefix turns it into advice):
+ *
+ *   0  vmidl is usable
+ *   2  vmidl.dll is not in the prefix (LoadLibrary: ERROR_MOD_NOT_FOUND)
+ *   3  vmidl.dll is there but its unix half did not load (ERROR_DLL_INIT_FAILED)
+ *   4  vmidl.dll did not load for another reason
+ *   5  vmidl.dll has no VmidlCreatePartition
+ *   6  /dev/kvm cannot be opened read-write (E_ACCESSDENIED)
+ *   7  no usable KVM (ERROR_NOT_SUPPORTED)
+ *   8  VmidlCreatePartition failed otherwise
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdio.h>
+#include <string.h>
+#include <stdarg.h>
+
+#include <windef.h>
+#include <winbase.h>
+
+#include "vmidlhost.h"
+
+static const GUID probe_runtime_id = {0x7f1c5a8e, 0x2b4d, 0x4e61, {0x9a, 0x3c, 0x5d, 0x0e, 0x8b, 0x21, 0x6f, 0x47}};
+
+/* Wine marks its builtin PE files with this text after the DOS header. */
+static BOOL is_wine_builtin(HMODULE module)
+{
+    static const char marker[] = "Wine builtin DLL";
+    return !memcmp((const char *)module + 0x40, marker, sizeof(marker));
+}
+
+static const char *wine_version(void)
+{
+    const char *(CDECL *pwine_get_version)(void);
+
+    pwine_get_version = (void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "wine_get_version");
+    return pwine_get_version ? pwine_get_version() : NULL;
+}
+
+int main(void)
+{
+    HRESULT (WINAPI *pVmidlCreatePartition)(REFGUID, UINT32, VMIDL_PARTITION_HANDLE *);
+    HRESULT (WINAPI *pVmidlDeletePartition)(VMIDL_PARTITION_HANDLE);
+    VMIDL_PARTITION_HANDLE partition;
+    char path[MAX_PATH];
+    const char *version;
+    HMODULE module;
+    DWORD error;
+    HRESULT hr;
+
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if ((version = wine_version())) printf("wine: %s\n", version);
+    else printf("wine: not Wine (no wine_get_version in ntdll.dll)\n");
+
+    if (!(module = LoadLibraryA("vmidl.dll")))
+    {
+        error = GetLastError();
+        if (error == ERROR_MOD_NOT_FOUND)
+        {
+            printf("vmidl.dll: not found in this prefix (error %lu)\n", error);
+            return 2;
+        }
+        if (error == ERROR_DLL_INIT_FAILED)
+        {
+            printf("vmidl.dll: found, but it could not start (error %lu)\n", error);
+            printf("vmidl.so: its unix half did not load\n");
+            return 3;
+        }
+        printf("vmidl.dll: could not be loaded (error %lu)\n", error);
+        return 4;
+    }
+    if (!GetModuleFileNameA(module, path, sizeof(path))) strcpy(path, "?");
+    printf("vmidl.dll: loaded, %s (%s)\n", path,
+            is_wine_builtin(module) ? "Wine builtin" : "not a Wine builtin");
+    printf("vmidl.so: loaded\n");
+
+    pVmidlCreatePartition = (void *)GetProcAddress(module, "VmidlCreatePartition");
+    pVmidlDeletePartition = (void *)GetProcAddress(module, "VmidlDeletePartition");
+    if (!pVmidlCreatePartition || !pVmidlDeletePartition)
+    {
+        printf("vmidl.dll: has no VmidlCreatePartition: not vmidl's Wine builtin\n");
+        return 5;
+    }
+
+    hr = pVmidlCreatePartition(&probe_runtime_id, 1, &partition);
+    if (hr == E_ACCESSDENIED)
+    {
+        printf("/dev/kvm: cannot be opened read-write by this user (E_ACCESSDENIED)\n");
+        return 6;
+    }
+    if (hr == HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED))
+    {
+        printf("/dev/kvm: no usable KVM: missing, or lacking a capability vmidl needs (ERROR_NOT_SUPPORTED)\n");
+        return 7;
+    }
+    if (FAILED(hr))
+    {
+        printf("/dev/kvm: VmidlCreatePartition failed with %#lx\n", hr);
+        return 8;
+    }
+    pVmidlDeletePartition(partition);
+    printf("/dev/kvm: read-write; a KVM partition was created and deleted\n");
+    return 0;
+}
