@@ -378,7 +378,7 @@ static DWORD WINAPI doorbell_driver_proc(void *arg)
 struct counting_emulator
 {
     LONG calls;
-    DWORD thread;               /* the only thread its callbacks may run on */
+    LONG thread;                /* the thread of its first callback: the only one it may see */
     LONG wrong_thread;
 };
 
@@ -388,7 +388,8 @@ static HRESULT CALLBACK counting_emulator_callback(void *context, UINT32 bar, UI
     struct counting_emulator *emulator = context;
 
     if (!is_write) *data = guest_mmio_read_value(bar, offset, size);
-    if (GetCurrentThreadId() != emulator->thread) InterlockedIncrement(&emulator->wrong_thread);
+    InterlockedCompareExchange(&emulator->thread, GetCurrentThreadId(), 0);
+    if (GetCurrentThreadId() != (DWORD)emulator->thread) InterlockedIncrement(&emulator->wrong_thread);
     InterlockedIncrement(&emulator->calls);
     return S_OK;
 }
@@ -401,6 +402,7 @@ static void test_two_vps(void)
     VMIDL_FLEXIO_DEVICE_DESC desc;
     struct guest_op *ops[2];
     struct vp_thread runs[2];
+    DWORD run_threads[2];
     unsigned int vp, i, count, bad;
     IUnknown *devices[2];
     struct guest guest;
@@ -452,7 +454,7 @@ static void test_two_vps(void)
     for (vp = 0; vp < 2; vp++)
     {
         start_run(&runs[vp], &guest, vp);
-        emulators[vp].thread = GetThreadId(runs[vp].thread);
+        run_threads[vp] = GetThreadId(runs[vp].thread);
     }
 
     for (vp = 0; vp < 2; vp++)
@@ -464,7 +466,9 @@ static void test_two_vps(void)
         ok(!WaitForSingleObject(drivers[vp].thread, 20000), "driver thread hangs\n");
         ok(drivers[vp].rings == RINGS, "%ld rings\n", drivers[vp].rings);
         ok(emulators[vp].calls == RINGS, "%ld intercepted accesses\n", emulators[vp].calls);
-        ok(!emulators[vp].wrong_thread, "%ld callbacks on another thread\n", emulators[vp].wrong_thread);
+        ok(emulators[vp].thread == run_threads[vp] && !emulators[vp].wrong_thread,
+                "callbacks on thread %04lx (%ld on others), the run's %04lx\n", emulators[vp].thread,
+                emulators[vp].wrong_thread, run_threads[vp]);
         for (i = 0, bad = 0; i < RINGS; i++)
         {
             const struct guest_op *op = &ops[vp][i * 3];
