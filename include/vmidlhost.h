@@ -138,7 +138,9 @@ typedef struct VMIDL_FLEXIO_DEVICE_DESC
     void *MmioCallbackContext;
 } VMIDL_FLEXIO_DEVICE_DESC;
 
-/* Creates a partition with ProcessorCount (1..64) virtual processors. */
+/* Creates a partition with ProcessorCount (1..64) virtual processors.
+ * RuntimeId names it in the whole prefix: ERROR_ALREADY_EXISTS while
+ * another partition (of any process) has it. */
 HRESULT WINAPI VmidlCreatePartition(REFGUID RuntimeId, UINT32 ProcessorCount,
         VMIDL_PARTITION_HANDLE *Partition);
 
@@ -192,6 +194,19 @@ HRESULT WINAPI VmidlAddFlexIoDevice(VMIDL_PARTITION_HANDLE Partition,
  * ioeventfds costs a kernel grace period each (~8 ms here). */
 HRESULT WINAPI VmidlSetBarAddress(VMIDL_PARTITION_HANDLE Partition, REFGUID InstanceId,
         UINT32 Bar, UINT64 GuestAddress);
+
+/* Makes the partition reachable from every process of the prefix, as a VM
+ * worker is: GetVmWorkerProcess(RuntimeId, riid, &object) of vmwpctrl.dll
+ * then hands a device host in another process an IVmVirtualDeviceAccess of
+ * its own, whose calls run here.  What such a process registers through it
+ * (ranges, doorbells) goes when that process ends or releases the device,
+ * even while this process still holds the device.  Intercepted MMIO stays
+ * with the device's MMIO callback in this process.  vmidl does this work on
+ * a thread of its own in COM's multithreaded apartment; the partition stays
+ * published until it is deleted.  Errors: ERROR_ALREADY_EXISTS when already
+ * published; a COM HRESULT when the object cannot be marshaled (the proxies
+ * are registered in a prefix by wineboot -u, see vmidl-prefix). */
+HRESULT WINAPI VmidlPublishPartition(VMIDL_PARTITION_HANDLE Partition);
 
 /* The partition's IVmVirtualDeviceAccess, what GetVmWorkerProcess hands out
  * on Windows.  GetDevice(FLEXIO_DEVICE_ID, InstanceId, &unk) returns a new

@@ -853,7 +853,7 @@ static void tear_down_fixed_state(void)
     CloseHandle(bad_event);
 }
 
-START_TEST(badinput)
+START_DEVICE_TEST(badinput)
 {
     struct resources before;
     BOOL have_resources;
@@ -862,7 +862,7 @@ START_TEST(badinput)
     if (!init_device_test(&guest, &mmio, &instance, &IID_IVmFiovGuestMmioMappings, &device, (void **)&mappings))
         return;
     have_resources = init_resource_counting();
-    hr = IUnknown_QueryInterface(device, &IID_IVmFiovGuestMemoryFastNotification, (void **)&notification);
+    hr = IVmFiovGuestMmioMappings_QueryInterface(mappings, &IID_IVmFiovGuestMemoryFastNotification, (void **)&notification);
     ok(hr == S_OK, "got hr %#lx\n", hr);
     hr = pVmidlGetVirtualDeviceAccess(guest.partition, &access);
     ok(hr == S_OK, "got hr %#lx\n", hr);
@@ -876,6 +876,7 @@ START_TEST(badinput)
     /* Last, so that no later handle takes its value. */
     closed_handle = CreateEventA(NULL, FALSE, FALSE, NULL);
     CloseHandle(closed_handle);
+    if (device_test_remote) closed_handle = remote_driver_closed_handle();
 
     test_range_table();
     test_doorbell_table();

@@ -367,7 +367,7 @@ static void test_range_rule(void)
     IVmFiovGuestMmioMappings_Release(mappings);
 }
 
-START_TEST(doorbell)
+START_DEVICE_TEST(doorbell)
 {
     IUnknown *device;
 

@@ -13,7 +13,6 @@
 #include "vmfiov.h"
 #include "vmidl_test.h"
 
-static const GUID runtime_id = {0x11111111, 0x2222, 0x3333, {0x44, 0x44, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55}};
 static const GUID instance1 = {0x1, 0x2, 0x3, {0xde, 0xad, 0xbe, 0xef, 0x00, 0x00, 0x00, 0x01}};
 
 /* Partitions with several VPs; bad arguments are in badinput.c. */
@@ -21,8 +20,10 @@ static void test_partition_vps(void)
 {
     VMIDL_PARTITION_HANDLE partition;
     VMIDL_VP_REGISTERS regs;
+    GUID runtime_id;
     HRESULT hr;
 
+    guest_new_runtime_id(&runtime_id);
     hr = pVmidlCreatePartition(&runtime_id, 2, &partition);
     ok(hr == S_OK, "got hr %#lx\n", hr);
     if (FAILED(hr)) return;
@@ -205,6 +206,7 @@ static void test_stale_handle(void)
 {
     static const VMIDL_PARTITION_HANDLE made_up = (VMIDL_PARTITION_HANDLE)(ULONG_PTR)0x1234;
     VMIDL_PARTITION_HANDLE handles[2], partition;
+    GUID runtime_id;
     VMIDL_FLEXIO_DEVICE_DESC desc;
     VMIDL_RUN_VP_EXIT_CONTEXT exit;
     IVmVirtualDeviceAccess *access;
@@ -220,6 +222,7 @@ static void test_stale_handle(void)
     ok(pVmidlDeletePartition(partition) == S_OK, "cannot delete the partition\n");
     guest.partition = NULL;
     /* A new partition must not make the old handle valid again. */
+    guest_new_runtime_id(&runtime_id);
     hr = pVmidlCreatePartition(&runtime_id, 1, &guest.partition);
     ok(hr == S_OK, "got hr %#lx\n", hr);
     ok(guest.partition != partition, "the deleted handle was handed out again\n");

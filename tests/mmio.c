@@ -368,7 +368,7 @@ static void test_truncate(void)
     DeleteFileA(path);
 }
 
-START_TEST(mmio)
+START_DEVICE_TEST(mmio)
 {
     IUnknown *device;
 

@@ -25,6 +25,8 @@ BOOL create_guest_(const char *file, int line, struct guest *guest)
     return SUCCEEDED(hr);
 }
 
+BOOL device_test_remote;
+
 BOOL init_device_test(struct guest *guest, struct mmio_log *log, const GUID *instance, REFIID iid,
         IUnknown **device, void **iface)
 {
@@ -36,9 +38,10 @@ BOOL init_device_test(struct guest *guest, struct mmio_log *log, const GUID *ins
     guest_device_desc(&desc, instance, log, GUEST_BAR_BASE);
     hr = pVmidlAddFlexIoDevice(guest->partition, &desc, device);
     ok(hr == S_OK, "cannot add the device, hr %#lx\n", hr);
-    hr = guest_get_device_interface(guest->partition, instance, iid, iface);
+    if (device_test_remote) hr = remote_driver_start(guest, instance, iid, iface);
+    else hr = guest_get_device_interface(guest->partition, instance, iid, iface);
     ok(hr == S_OK, "cannot get the device interface, hr %#lx\n", hr);
-    return TRUE;
+    return SUCCEEDED(hr);
 }
 
 BOOL init_guest_test(struct guest *guest)
@@ -46,6 +49,7 @@ BOOL init_guest_test(struct guest *guest)
     HRESULT hr;
 
     memset(guest, 0, sizeof(*guest));
+    if (remote_driver_child()) return FALSE;
     if (!guest_load_host_api())
     {
         win_skip("vmidl partition host API not available\n");

@@ -28,6 +28,27 @@ extern BOOL init_guest_test(struct guest *guest);
 #define create_guest(guest) create_guest_(__FILE__, __LINE__, guest)
 extern BOOL create_guest_(const char *file, int line, struct guest *guest);
 
+/* The device tests run twice: with the driver in this process, and, as
+ * NAME_remote (tests/NAME_remote.c includes tests/NAME.c), through a driver
+ * in another process that reaches this one with GetVmWorkerProcess
+ * (tests/remote_driver.c). */
+extern BOOL device_test_remote;
+#ifdef VMIDL_TEST_REMOTE
+#define START_DEVICE_TEST(name) \
+    static void device_test_##name(void); \
+    START_TEST(name##_remote) { device_test_remote = TRUE; device_test_##name(); } \
+    static void device_test_##name(void)
+#else
+#define START_DEVICE_TEST(name) START_TEST(name)
+#endif
+
+/* In a child started as a remote driver: serves the test process, then
+ * exits.  FALSE in any other process. */
+extern BOOL remote_driver_child(void);
+extern HRESULT remote_driver_start(struct guest *guest, const GUID *instance, REFIID iid, void **iface);
+/* What a test passes for a closed handle, through the remote driver. */
+extern HANDLE remote_driver_closed_handle(void);
+
 /* init_guest_test, then a device (guest_device_desc at GUEST_BAR_BASE,
  * MMIO to log) and the interface iid of it, got the way an emulation
  * driver gets it. */

@@ -466,7 +466,7 @@ static void test_two_vps(void)
         ok(!WaitForSingleObject(drivers[vp].thread, 20000), "driver thread hangs\n");
         ok(drivers[vp].rings == RINGS, "%ld rings\n", drivers[vp].rings);
         ok(emulators[vp].calls == RINGS, "%ld intercepted accesses\n", emulators[vp].calls);
-        ok(emulators[vp].thread == run_threads[vp] && !emulators[vp].wrong_thread,
+        ok((DWORD)emulators[vp].thread == run_threads[vp] && !emulators[vp].wrong_thread,
                 "callbacks on thread %04lx (%ld on others), the run's %04lx\n", emulators[vp].thread,
                 emulators[vp].wrong_thread, run_threads[vp]);
         for (i = 0, bad = 0; i < RINGS; i++)

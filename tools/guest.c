@@ -22,6 +22,7 @@ HRESULT (WINAPI *pVmidlSetVirtualProcessorRegisters)(VMIDL_PARTITION_HANDLE, UIN
 HRESULT (WINAPI *pVmidlGetVirtualProcessorRegisters)(VMIDL_PARTITION_HANDLE, UINT32, VMIDL_VP_REGISTERS *);
 HRESULT (WINAPI *pVmidlRunVirtualProcessor)(VMIDL_PARTITION_HANDLE, UINT32, VMIDL_RUN_VP_EXIT_CONTEXT *);
 HRESULT (WINAPI *pVmidlCancelRunVirtualProcessor)(VMIDL_PARTITION_HANDLE, UINT32, UINT32);
+HRESULT (WINAPI *pVmidlPublishPartition)(VMIDL_PARTITION_HANDLE);
 HRESULT (WINAPI *pVmidlAddFlexIoDevice)(VMIDL_PARTITION_HANDLE, const VMIDL_FLEXIO_DEVICE_DESC *, IUnknown **);
 HRESULT (WINAPI *pVmidlSetBarAddress)(VMIDL_PARTITION_HANDLE, REFGUID, UINT32, UINT64);
 HRESULT (WINAPI *pVmidlGetVirtualDeviceAccess)(VMIDL_PARTITION_HANDLE, IVmVirtualDeviceAccess **);
@@ -57,6 +58,7 @@ BOOL guest_load_host_api(void)
     LOAD(VmidlGetVirtualProcessorRegisters);
     LOAD(VmidlRunVirtualProcessor);
     LOAD(VmidlCancelRunVirtualProcessor);
+    LOAD(VmidlPublishPartition);
     LOAD(VmidlAddFlexIoDevice);
     LOAD(VmidlSetBarAddress);
     LOAD(VmidlGetVirtualDeviceAccess);
@@ -87,6 +89,17 @@ static void build_page_tables(BYTE *ram)
         pd[i] = ((UINT64)i << 21) | PTE_PRESENT | PTE_WRITE | PTE_USER | PTE_LARGE;
 }
 
+/* RuntimeIds name partitions in the whole prefix: one of its own for each,
+ * whatever else runs there. */
+void guest_new_runtime_id(GUID *id)
+{
+    static LONG counter;
+    LONG n = InterlockedIncrement(&counter);
+    GUID guid = {GetCurrentProcessId(), n >> 16, n, {'v', 'm', 'g', 'u', 'e', 's', 't', 0}};
+
+    *id = guid;
+}
+
 HRESULT guest_create(struct guest *guest, const struct guest_image *image)
 {
     return guest_create_vps(guest, image, 1);
@@ -94,7 +107,6 @@ HRESULT guest_create(struct guest *guest, const struct guest_image *image)
 
 HRESULT guest_create_vps(struct guest *guest, const struct guest_image *image, UINT32 vp_count)
 {
-    static const GUID runtime_id = {0x6d6f6576, 0x6469, 0x6c67, {0x75, 0x65, 0x73, 0x74, 0x00, 0x00, 0x00, 0x01}};
     HRESULT hr;
 
     memset(guest, 0, sizeof(*guest));
@@ -105,7 +117,8 @@ HRESULT guest_create_vps(struct guest *guest, const struct guest_image *image, U
     guest->ops = (struct guest_op *)(guest->ram + GUEST_OPS);
     guest->entry_rdi = GUEST_OPS;
 
-    if (FAILED(hr = pVmidlCreatePartition(&runtime_id, vp_count, &guest->partition))) goto err;
+    guest_new_runtime_id(&guest->runtime_id);
+    if (FAILED(hr = pVmidlCreatePartition(&guest->runtime_id, vp_count, &guest->partition))) goto err;
     if (FAILED(hr = pVmidlMapGpaRange(guest->partition, guest->ram, 0, GUEST_RAM_SIZE,
             VMIDL_MAP_GPA_RANGE_FLAG_READ | VMIDL_MAP_GPA_RANGE_FLAG_WRITE)))
         goto err;

@@ -64,6 +64,7 @@ extern HRESULT (WINAPI *pVmidlSetVirtualProcessorRegisters)(VMIDL_PARTITION_HAND
 extern HRESULT (WINAPI *pVmidlGetVirtualProcessorRegisters)(VMIDL_PARTITION_HANDLE, UINT32, VMIDL_VP_REGISTERS *);
 extern HRESULT (WINAPI *pVmidlRunVirtualProcessor)(VMIDL_PARTITION_HANDLE, UINT32, VMIDL_RUN_VP_EXIT_CONTEXT *);
 extern HRESULT (WINAPI *pVmidlCancelRunVirtualProcessor)(VMIDL_PARTITION_HANDLE, UINT32, UINT32);
+extern HRESULT (WINAPI *pVmidlPublishPartition)(VMIDL_PARTITION_HANDLE);
 extern HRESULT (WINAPI *pVmidlAddFlexIoDevice)(VMIDL_PARTITION_HANDLE, const VMIDL_FLEXIO_DEVICE_DESC *, IUnknown **);
 extern HRESULT (WINAPI *pVmidlSetBarAddress)(VMIDL_PARTITION_HANDLE, REFGUID, UINT32, UINT64);
 extern HRESULT (WINAPI *pVmidlGetVirtualDeviceAccess)(VMIDL_PARTITION_HANDLE, IVmVirtualDeviceAccess **);
@@ -84,6 +85,7 @@ extern const struct guest_image guest_image_interp, guest_image_ring, guest_imag
 struct guest
 {
     VMIDL_PARTITION_HANDLE partition;
+    GUID runtime_id;
     BYTE *ram;
     struct guest_op *ops;
     unsigned int op_count;
@@ -92,6 +94,8 @@ struct guest
     VMIDL_RUN_VP_EXIT_CONTEXT last_exit;    /* of guest_run */
 };
 
+/* A RuntimeId no other partition of the prefix has. */
+extern void guest_new_runtime_id(GUID *id);
 extern HRESULT guest_create(struct guest *guest, const struct guest_image *image);
 extern HRESULT guest_create_vps(struct guest *guest, const struct guest_image *image, UINT32 vp_count);
 extern void guest_destroy(struct guest *guest);

@@ -136,16 +136,10 @@ static ULONG WINAPI device_Release(IVmFiovGuestMmioMappings *iface)
 
 
 
-static HRESULT WINAPI mmio_mappings_CreateSectionBackedMmioRange(IVmFiovGuestMmioMappings *iface,
-        FIOV_BAR_SELECTOR bar, ULONG64 bar_offset_pages, UINT64 page_count, FiovMmioMappingFlags flags,
-        HANDLE section, UINT64 section_offset_pages)
+HRESULT device_create_range(struct device *device, UINT64 owner, FIOV_BAR_SELECTOR bar, ULONG64 bar_offset_pages,
+        UINT64 page_count, FiovMmioMappingFlags flags, HANDLE section, UINT64 section_offset_pages)
 {
-    struct device *device = impl_from_IVmFiovGuestMmioMappings(iface);
     struct range_create_params params;
-
-    TRACE("device %p, bar %u, bar_offset_pages %#I64x, page_count %#I64x, flags %#x, section %p, "
-            "section_offset_pages %#I64x\n", device, bar, bar_offset_pages, page_count, flags, section,
-            section_offset_pages);
 
     if (!page_count || bar_offset_pages > MAX_PAGES || page_count > MAX_PAGES - bar_offset_pages
             || section_offset_pages > MAX_PAGES || page_count > MAX_PAGES - section_offset_pages
@@ -157,6 +151,7 @@ static HRESULT WINAPI mmio_mappings_CreateSectionBackedMmioRange(IVmFiovGuestMmi
 
     params.vm = device->partition->unix_vm;
     params.device = device->unix_device;
+    params.owner = owner;
     params.bar = bar;
     params.writable = !!(flags & FiovMmioMappingFlagWriteable);
     params.bar_offset = bar_offset_pages * FIOV_PAGE_SIZE;
@@ -166,13 +161,9 @@ static HRESULT WINAPI mmio_mappings_CreateSectionBackedMmioRange(IVmFiovGuestMmi
     return hresult_from_status(VMIDL_CALL(range_create, &params));
 }
 
-static HRESULT WINAPI mmio_mappings_DestroySectionBackedMmioRange(IVmFiovGuestMmioMappings *iface,
-        FIOV_BAR_SELECTOR bar, ULONG64 bar_offset_pages)
+HRESULT device_destroy_range(struct device *device, FIOV_BAR_SELECTOR bar, ULONG64 bar_offset_pages)
 {
-    struct device *device = impl_from_IVmFiovGuestMmioMappings(iface);
     struct range_destroy_params params;
-
-    TRACE("device %p, bar %u, bar_offset_pages %#I64x\n", device, bar, bar_offset_pages);
 
     if (bar_offset_pages > MAX_PAGES)
     {
@@ -184,6 +175,27 @@ static HRESULT WINAPI mmio_mappings_DestroySectionBackedMmioRange(IVmFiovGuestMm
     params.bar = bar;
     params.bar_offset = bar_offset_pages * FIOV_PAGE_SIZE;
     return hresult_from_status(VMIDL_CALL(range_destroy, &params));
+}
+
+static HRESULT WINAPI mmio_mappings_CreateSectionBackedMmioRange(IVmFiovGuestMmioMappings *iface,
+        FIOV_BAR_SELECTOR bar, ULONG64 bar_offset_pages, UINT64 page_count, FiovMmioMappingFlags flags,
+        HANDLE section, UINT64 section_offset_pages)
+{
+    struct device *device = impl_from_IVmFiovGuestMmioMappings(iface);
+
+    TRACE("device %p, bar %u, bar_offset_pages %#I64x, page_count %#I64x, flags %#x, section %p, "
+            "section_offset_pages %#I64x\n", device, bar, bar_offset_pages, page_count, flags, section,
+            section_offset_pages);
+    return device_create_range(device, 0, bar, bar_offset_pages, page_count, flags, section, section_offset_pages);
+}
+
+static HRESULT WINAPI mmio_mappings_DestroySectionBackedMmioRange(IVmFiovGuestMmioMappings *iface,
+        FIOV_BAR_SELECTOR bar, ULONG64 bar_offset_pages)
+{
+    struct device *device = impl_from_IVmFiovGuestMmioMappings(iface);
+
+    TRACE("device %p, bar %u, bar_offset_pages %#I64x\n", device, bar, bar_offset_pages);
+    return device_destroy_range(device, bar, bar_offset_pages);
 }
 
 static const IVmFiovGuestMmioMappingsVtbl device_mmio_mappings_vtbl =
@@ -242,35 +254,30 @@ static BOOL doorbell_params_init(const struct device *device, FIOV_BAR_SELECTOR 
     params->length = length;
     params->bar_offset = offset;
     params->value = params->any_value ? 0 : value;
+    params->owner = 0;
     params->event = 0;
     return TRUE;
 }
 
-static HRESULT WINAPI fast_notification_RegisterDoorbell(IVmFiovGuestMemoryFastNotification *iface,
-        FIOV_BAR_SELECTOR bar, UINT64 offset, UINT64 value, UINT64 flags, HANDLE event)
+HRESULT device_register_doorbell(struct device *device, UINT64 owner, FIOV_BAR_SELECTOR bar, UINT64 offset,
+        UINT64 value, UINT64 flags, HANDLE event)
 {
-    struct device *device = impl_from_IVmFiovGuestMemoryFastNotification(iface);
     struct doorbell_params params;
-
-    TRACE("device %p, bar %u, offset %#I64x, value %#I64x, flags %#I64x, event %p\n",
-            device, bar, offset, value, flags, event);
 
     if (!doorbell_params_init(device, bar, offset, value, flags, &params) || !event)
     {
         WARN("invalid arguments\n");
         return E_INVALIDARG;
     }
+    params.owner = owner;
     params.event = (ULONG_PTR)event;
     return hresult_from_status(VMIDL_CALL(doorbell_register, &params));
 }
 
-static HRESULT WINAPI fast_notification_UnregisterDoorbell(IVmFiovGuestMemoryFastNotification *iface,
-        FIOV_BAR_SELECTOR bar, UINT64 offset, UINT64 value, UINT64 flags)
+HRESULT device_unregister_doorbell(struct device *device, FIOV_BAR_SELECTOR bar, UINT64 offset, UINT64 value,
+        UINT64 flags)
 {
-    struct device *device = impl_from_IVmFiovGuestMemoryFastNotification(iface);
     struct doorbell_params params;
-
-    TRACE("device %p, bar %u, offset %#I64x, value %#I64x, flags %#I64x\n", device, bar, offset, value, flags);
 
     if (!doorbell_params_init(device, bar, offset, value, flags, &params))
     {
@@ -278,6 +285,33 @@ static HRESULT WINAPI fast_notification_UnregisterDoorbell(IVmFiovGuestMemoryFas
         return E_INVALIDARG;
     }
     return hresult_from_status(VMIDL_CALL(doorbell_unregister, &params));
+}
+
+void device_release_owner(struct device *device, UINT64 owner)
+{
+    struct device_owner_params params = {.vm = device->partition->unix_vm, .device = device->unix_device, .owner = owner};
+
+    TRACE("device %p, owner %#I64x\n", device, owner);
+    VMIDL_CALL(device_release_owner, &params);
+}
+
+static HRESULT WINAPI fast_notification_RegisterDoorbell(IVmFiovGuestMemoryFastNotification *iface,
+        FIOV_BAR_SELECTOR bar, UINT64 offset, UINT64 value, UINT64 flags, HANDLE event)
+{
+    struct device *device = impl_from_IVmFiovGuestMemoryFastNotification(iface);
+
+    TRACE("device %p, bar %u, offset %#I64x, value %#I64x, flags %#I64x, event %p\n",
+            device, bar, offset, value, flags, event);
+    return device_register_doorbell(device, 0, bar, offset, value, flags, event);
+}
+
+static HRESULT WINAPI fast_notification_UnregisterDoorbell(IVmFiovGuestMemoryFastNotification *iface,
+        FIOV_BAR_SELECTOR bar, UINT64 offset, UINT64 value, UINT64 flags)
+{
+    struct device *device = impl_from_IVmFiovGuestMemoryFastNotification(iface);
+
+    TRACE("device %p, bar %u, offset %#I64x, value %#I64x, flags %#I64x\n", device, bar, offset, value, flags);
+    return device_unregister_doorbell(device, bar, offset, value, flags);
 }
 
 static const IVmFiovGuestMemoryFastNotificationVtbl device_fast_notification_vtbl =
@@ -331,6 +365,20 @@ static HRESULT device_create(struct partition *partition, const VMIDL_FLEXIO_DEV
     TRACE("created device %p\n", device);
     *out = (IUnknown *)&device->IVmFiovGuestMmioMappings_iface;
     return S_OK;
+}
+
+/* The device behind a COM pointer, if it is one of vmidl's devices. */
+struct device *device_from_unknown(IUnknown *unknown)
+{
+    IVmFiovGuestMmioMappings *mappings;
+    struct device *device = NULL;
+
+    if (SUCCEEDED(IUnknown_QueryInterface(unknown, &IID_IVmFiovGuestMmioMappings, (void **)&mappings)))
+    {
+        if (mappings->lpVtbl == &device_mmio_mappings_vtbl) device = impl_from_IVmFiovGuestMmioMappings(mappings);
+        IVmFiovGuestMmioMappings_Release(mappings);
+    }
+    return device;
 }
 
 static BOOL device_desc_is_valid(const VMIDL_FLEXIO_DEVICE_DESC *desc)

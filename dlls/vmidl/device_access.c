@@ -111,7 +111,7 @@ static const IVmVirtualDeviceAccessVtbl device_access_vtbl =
     device_access_GetDevice,
 };
 
-static HRESULT device_access_create(struct partition *partition, IVmVirtualDeviceAccess **out)
+HRESULT device_access_create(struct partition *partition, IVmVirtualDeviceAccess **out)
 {
     struct device_access *access;
 

@@ -22,6 +22,13 @@ static inline void list_add_tail(struct list *head, struct list *e)
     e->next = head; e->prev = head->prev; head->prev->next = e; head->prev = e;
 }
 static inline int list_empty(const struct list *head) { return head->next == head; }
+static inline unsigned int list_count(const struct list *head)
+{
+    const struct list *cur;
+    unsigned int count = 0;
+    for (cur = head->next; cur != head; cur = cur->next) count++;
+    return count;
+}
 static inline void list_remove(struct list *e)
 {
     e->prev->next = e->next; e->next->prev = e->prev;

@@ -9,6 +9,7 @@
  */
 
 #include "vmidl_private.h"
+#include "vmidl_names.h"
 #include "wine/debug.h"
 
 WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
@@ -39,6 +40,7 @@ void partition_release(struct partition *partition)
     if (InterlockedDecrement(&partition->refcount)) return;
     TRACE("freeing partition %p\n", partition);
     VMIDL_CALL(vm_free, &params);
+    if (partition->runtime_id_name) CloseHandle(partition->runtime_id_name);
     free(partition);
 }
 
@@ -134,6 +136,25 @@ static HRESULT start_dispatcher(struct partition *partition)
     return S_OK;
 }
 
+/* A RuntimeId names one partition in the whole prefix, as it names one VM
+ * on Windows: a named object of the prefix reserves it until the partition
+ * is deleted (or its process ends). */
+static HRESULT reserve_runtime_id(struct partition *partition)
+{
+    WCHAR name[VMIDL_NAME_LENGTH];
+
+    vmidl_partition_name(name, &partition->runtime_id);
+    if (!(partition->runtime_id_name = CreateMutexW(NULL, FALSE, name)))
+        return HRESULT_FROM_WIN32(GetLastError());
+    if (GetLastError() == ERROR_ALREADY_EXISTS)
+    {
+        WARN("%s is taken\n", debugstr_w(name));
+        CloseHandle(partition->runtime_id_name);
+        return HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS);
+    }
+    return S_OK;
+}
+
 HRESULT WINAPI VmidlCreatePartition(REFGUID runtime_id, UINT32 vp_count, VMIDL_PARTITION_HANDLE *out)
 {
     struct vm_create_params params = {.vp_count = vp_count};
@@ -148,9 +169,16 @@ HRESULT WINAPI VmidlCreatePartition(REFGUID runtime_id, UINT32 vp_count, VMIDL_P
     if (!runtime_id || !vp_count || vp_count > VMIDL_MAX_VPS) return E_INVALIDARG;
 
     if (!(partition = calloc(1, sizeof(*partition)))) return E_OUTOFMEMORY;
+    partition->runtime_id = *runtime_id;
+    if (FAILED(hr = reserve_runtime_id(partition)))
+    {
+        free(partition);
+        return hr;
+    }
     if ((status = VMIDL_CALL(vm_create, &params)))
     {
         WARN("cannot create a KVM VM, status %#lx\n", status);
+        CloseHandle(partition->runtime_id_name);
         free(partition);
         return hresult_from_status(status);
     }
@@ -200,6 +228,10 @@ HRESULT WINAPI VmidlDeletePartition(VMIDL_PARTITION_HANDLE handle)
         return hresult_from_status(status);
     }
     handle_remove(handle);
+    InterlockedExchange(&partition->deleted, 1);
+    if (partition->unpublish) partition->unpublish(partition);
+    CloseHandle(partition->runtime_id_name);
+    partition->runtime_id_name = NULL;
     CloseHandle(partition->dispatcher);
     partition_release(partition);   /* the handle's */
     partition_release(partition);

@@ -144,24 +144,34 @@ struct doorbell *bar_take_doorbell(struct bar *bar, const struct doorbell_params
     return NULL;
 }
 
-struct mmio_range *bar_pop_range(struct bar *bar)
+struct mmio_range *bar_pop_range(struct bar *bar, uint64_t owner)
 {
+    unsigned int i = bar->range_count;
     struct mmio_range *range;
 
-    if (!bar->range_count) return NULL;
-    range = bar->ranges[bar->range_count - 1];
-    bar_unindex(bar, bar->range_count - 1);
-    return range;
+    while (i--)
+    {
+        range = bar->ranges[i];
+        if (owner != BAR_ANY_OWNER && range->owner != owner) continue;
+        bar_unindex(bar, i);
+        return range;
+    }
+    return NULL;
 }
 
-struct doorbell *bar_pop_doorbell(struct bar *bar)
+struct doorbell *bar_pop_doorbell(struct bar *bar, uint64_t owner)
 {
-    struct doorbell *doorbell;
+    struct list *cur;
 
-    if (list_empty(&bar->doorbells)) return NULL;
-    doorbell = LIST_ENTRY(bar->doorbells.next, struct doorbell, entry);
-    list_remove(&doorbell->entry);
-    return doorbell;
+    LIST_FOR_EACH(cur, &bar->doorbells)
+    {
+        struct doorbell *doorbell = LIST_ENTRY(cur, struct doorbell, entry);
+
+        if (owner != BAR_ANY_OWNER && doorbell->owner != owner) continue;
+        list_remove(&doorbell->entry);
+        return doorbell;
+    }
+    return NULL;
 }
 
 static void bar_detach_ranges(struct bar *bar, const struct bar_host *host)

@@ -46,9 +46,11 @@ extern struct mmio_range *bar_remove_range(struct bar *bar, const struct bar_hos
 extern NTSTATUS bar_add_doorbell(struct bar *bar, const struct bar_host *host, struct doorbell *doorbell);
 /* The doorbell registered with these parameters, out of the BAR (still attached). */
 extern struct doorbell *bar_take_doorbell(struct bar *bar, const struct doorbell_params *params);
-/* For teardown: any range or doorbell still in the BAR, out of it. */
-extern struct mmio_range *bar_pop_range(struct bar *bar);
-extern struct doorbell *bar_pop_doorbell(struct bar *bar);
+/* For teardown: a range or doorbell still in the BAR (of that owner, or any
+ * with BAR_ANY_OWNER), out of it. */
+#define BAR_ANY_OWNER (~(uint64_t)0)
+extern struct mmio_range *bar_pop_range(struct bar *bar, uint64_t owner);
+extern struct doorbell *bar_pop_doorbell(struct bar *bar, uint64_t owner);
 
 /* Moves everything registered on the BAR to a new base, with the vCPUs
  * paused: nothing here waits for a kernel grace period.  On failure the BAR

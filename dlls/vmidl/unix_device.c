@@ -149,7 +149,7 @@ NTSTATUS device_unregister_doorbell(struct device *device, const struct bar_host
 
 /* Pops one doorbell or range and takes it out of KVM; FALSE when there is
  * nothing left (or the device died meanwhile). */
-static BOOL device_clear_one(struct device *device, const struct bar_host *host)
+static BOOL device_clear_one(struct device *device, const struct bar_host *host, uint64_t owner)
 {
     struct mmio_range *range = NULL;
     struct doorbell *doorbell = NULL;
@@ -157,7 +157,7 @@ static BOOL device_clear_one(struct device *device, const struct bar_host *host)
 
     pthread_mutex_lock(&device->lock);
     for (i = 0; !device->dead && !doorbell && !range && i < VMIDL_BAR_COUNT; i++)
-        if (!(doorbell = bar_pop_doorbell(&device->bars[i]))) range = bar_pop_range(&device->bars[i]);
+        if (!(doorbell = bar_pop_doorbell(&device->bars[i], owner))) range = bar_pop_range(&device->bars[i], owner);
     if (doorbell)
     {
         doorbell_silence(host->dispatcher, doorbell);
@@ -172,9 +172,9 @@ static BOOL device_clear_one(struct device *device, const struct bar_host *host)
     return doorbell || range;
 }
 
-void device_clear(struct device *device, const struct bar_host *host)
+void device_clear(struct device *device, const struct bar_host *host, uint64_t owner)
 {
-    while (device_clear_one(device, host));
+    while (device_clear_one(device, host, owner));
 }
 
 void device_kill(struct device *device)
@@ -192,8 +192,9 @@ void device_release_contents(struct device *device, const struct bar_host *host)
 
     for (i = 0; i < VMIDL_BAR_COUNT; i++)
     {
-        while ((doorbell = bar_pop_doorbell(&device->bars[i]))) doorbell_free(host->dispatcher, host->memslots->vm_fd, doorbell);
-        while ((range = bar_pop_range(&device->bars[i]))) range_free(host->memslots, range);
+        while ((doorbell = bar_pop_doorbell(&device->bars[i], BAR_ANY_OWNER)))
+            doorbell_free(host->dispatcher, host->memslots->vm_fd, doorbell);
+        while ((range = bar_pop_range(&device->bars[i], BAR_ANY_OWNER))) range_free(host->memslots, range);
     }
     device->doorbell_count = 0;
 }

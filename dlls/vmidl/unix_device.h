@@ -47,9 +47,10 @@ extern NTSTATUS device_register_doorbell(struct device *device, const struct bar
 extern NTSTATUS device_unregister_doorbell(struct device *device, const struct bar_host *host,
         const struct doorbell_params *params);
 
-/* Takes every doorbell and range out of KVM and frees them, one at a time
- * under the device lock, so that each slow removal holds nobody up. */
-extern void device_clear(struct device *device, const struct bar_host *host);
+/* Takes every doorbell and range of the owner (BAR_ANY_OWNER: all of them)
+ * out of KVM and frees them, one at a time under the device lock, so that
+ * each slow removal holds nobody up. */
+extern void device_clear(struct device *device, const struct bar_host *host, uint64_t owner);
 /* Marks the device dead: once this returns no call on it runs or will. */
 extern void device_kill(struct device *device);
 /* Frees what a dead device still holds; its VM is closed, so KVM is not

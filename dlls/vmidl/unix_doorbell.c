@@ -132,6 +132,7 @@ NTSTATUS doorbell_create(struct dispatcher *dispatcher, const struct doorbell_pa
     doorbell->length = params->length;
     doorbell->any_value = !!params->any_value;
     doorbell->value = params->any_value ? 0 : params->value;
+    doorbell->owner = params->owner;
     doorbell->spare.eventfd = -1;
     if ((status = duplicate_event(params->event, &doorbell->event))) goto err_free;
     if ((status = binding_init(dispatcher, doorbell->event, &doorbell->binding))) goto err_close_event;

@@ -29,6 +29,7 @@ struct doorbell
     uint64_t value;
     uint32_t length;            /* 0: any length */
     int any_value;
+    uint64_t owner;
     UINT64 event;               /* vmidl's own handle to the Win32 event */
     struct doorbell_binding binding;
     /* During a BAR move: the binding at the new place until the move

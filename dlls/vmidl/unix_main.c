@@ -147,6 +147,13 @@ static NTSTATUS vmidl_doorbell_unregister(void *args)
     return device_unregister_doorbell(get_device(params->device), &get_vm(params->vm)->host, params);
 }
 
+static NTSTATUS vmidl_device_release_owner(void *args)
+{
+    struct device_owner_params *params = args;
+    device_clear(get_device(params->device), &get_vm(params->vm)->host, params->owner);
+    return STATUS_SUCCESS;
+}
+
 __attribute__((visibility("default"))) const unixlib_entry_t __wine_unix_call_funcs[] =
 {
     vmidl_vm_create,
@@ -168,6 +175,7 @@ __attribute__((visibility("default"))) const unixlib_entry_t __wine_unix_call_fu
     vmidl_range_destroy,
     vmidl_doorbell_register,
     vmidl_doorbell_unregister,
+    vmidl_device_release_owner,
 };
 
 C_ASSERT(ARRAYSIZE(__wine_unix_call_funcs) == unix_funcs_count);

@@ -21,6 +21,7 @@ NTSTATUS range_create(struct memslot_table *memslots, const struct range_create_
     if (!(range = calloc(1, sizeof(*range)))) return STATUS_NO_MEMORY;
     range->bar_offset = params->bar_offset;
     range->size = params->size;
+    range->owner = params->owner;
     range->writable = params->writable;
     if ((status = section_view_map((HANDLE)(ULONG_PTR)params->section, params->section_offset, params->size,
             params->writable, &range->view)))

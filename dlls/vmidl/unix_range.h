@@ -16,6 +16,7 @@ struct mmio_range
 {
     uint64_t bar_offset;
     uint64_t size;
+    uint64_t owner;
     struct section_view view;
     unsigned int slot;
     int writable;

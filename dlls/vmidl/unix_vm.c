@@ -282,7 +282,7 @@ static void vm_finish_removal(struct vm *vm, struct device *device)
     if ((clear = !vm->closed)) vm->removals++;
     pthread_mutex_unlock(&vm->layout_lock);
 
-    if (clear) device_clear(device, &vm->host);
+    if (clear) device_clear(device, &vm->host, BAR_ANY_OWNER);
 
     pthread_mutex_lock(&vm->layout_lock);
     if (clear) vm->removals--;

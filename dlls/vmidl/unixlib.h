@@ -98,6 +98,13 @@ struct device_params
     UINT64 device;
 };
 
+struct device_owner_params
+{
+    UINT64 vm;
+    UINT64 device;
+    UINT64 owner;
+};
+
 struct device_find_params
 {
     UINT64 vm;
@@ -114,11 +121,14 @@ struct bar_move_params
     UINT64 guest_address;
 };
 
-/* Offsets and sizes in bytes; the unix half checks them against the BAR. */
+/* Offsets and sizes in bytes; the unix half checks them against the BAR.
+ * owner: who registered a range or doorbell (0 for the device's own
+ * callers, else a device host in another process), for device_release_owner. */
 struct range_create_params
 {
     UINT64 vm;
     UINT64 device;
+    UINT64 owner;
     UINT32 bar;
     UINT32 writable;
     UINT64 bar_offset;
@@ -140,6 +150,7 @@ struct doorbell_params
 {
     UINT64 vm;
     UINT64 device;
+    UINT64 owner;
     UINT32 bar;
     UINT32 length;              /* 0 (any), 1, 2, 4 or 8 */
     UINT64 bar_offset;
@@ -170,6 +181,7 @@ enum vmidl_funcs
     unix_range_destroy,
     unix_doorbell_register,
     unix_doorbell_unregister,
+    unix_device_release_owner,
     unix_funcs_count
 };
 

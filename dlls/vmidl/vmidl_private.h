@@ -38,20 +38,45 @@ extern NTSTATUS WINAPI __wine_init_unix_call(void);
 /* The one conversion of a unix call's NTSTATUS into an HRESULT. */
 extern HRESULT hresult_from_status(NTSTATUS status);
 
+struct broker;
+
 struct partition
 {
     /* Held by its handle, the dispatcher thread, each device and device
-     * access object, and each call in progress. */
+     * access object, its published front door, and each call in progress. */
     LONG refcount;
     UINT64 unix_vm;
     UINT32 vp_count;
+    GUID runtime_id;
+    HANDLE runtime_id_name;     /* the named object that reserves the RuntimeId in the prefix */
     LONG deleting;
+    LONG deleted;
     HANDLE dispatcher;
+    /* Set by VmidlPublishPartition (worker.c); undone on delete. */
+    LONG publishing;
+    struct broker *broker;
+    void (*unpublish)(struct partition *partition);
 };
 
 /* A new reference to the partition behind a live handle, or NULL. */
 extern struct partition *partition_from_handle(VMIDL_PARTITION_HANDLE handle);
 extern void partition_addref(struct partition *partition);
 extern void partition_release(struct partition *partition);
+
+extern HRESULT device_access_create(struct partition *partition, IVmVirtualDeviceAccess **out);
+
+/* The device object (device.c), for the per-process views of it that a
+ * published partition hands out (worker.c): calls on behalf of an owner,
+ * whose ranges and doorbells device_release_owner() takes away. */
+struct device;
+extern struct device *device_from_unknown(IUnknown *unknown);
+extern HRESULT device_create_range(struct device *device, UINT64 owner, FIOV_BAR_SELECTOR bar, ULONG64 bar_offset_pages,
+        UINT64 page_count, FiovMmioMappingFlags flags, HANDLE section, UINT64 section_offset_pages);
+extern HRESULT device_destroy_range(struct device *device, FIOV_BAR_SELECTOR bar, ULONG64 bar_offset_pages);
+extern HRESULT device_register_doorbell(struct device *device, UINT64 owner, FIOV_BAR_SELECTOR bar, UINT64 offset,
+        UINT64 value, UINT64 flags, HANDLE event);
+extern HRESULT device_unregister_doorbell(struct device *device, FIOV_BAR_SELECTOR bar, UINT64 offset,
+        UINT64 value, UINT64 flags);
+extern void device_release_owner(struct device *device, UINT64 owner);
 
 #endif /* __VMIDL_PRIVATE_H */

@@ -1,0 +1,95 @@
+/*
+ * vmwpctrl.dll: how a device host reaches the VM worker of a virtual
+ * machine, as WSL's DeviceHostProxy does on Windows:
+ *
+ *   GetVmWorkerProcess(RuntimeId, &IID_IVmVirtualDeviceAccess, &unknown)
+ *
+ * A partition VmidlPublishPartition made reachable (in this process or in
+ * another of the prefix) answers with an IVmVirtualDeviceAccess of the
+ * caller's own; in another process it is a proxy, and every call on it and
+ * on the devices it gives runs in the worker.  The calling thread must be
+ * in a COM apartment, as on Windows.
+ *
+ * Errors: E_POINTER for a NULL Object; E_INVALIDARG for a NULL GUID;
+ * HRESULT_FROM_WIN32(ERROR_NOT_FOUND) when no published partition has that
+ * RuntimeId; CO_E_NOTINITIALIZED when the thread is in no apartment;
+ * E_NOINTERFACE when the worker's object does not answer riid;
+ * HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE) when the worker has just
+ * ended.  *Object is NULL whenever the call fails.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdarg.h>
+
+#define COBJMACROS
+#include "windef.h"
+#include "winbase.h"
+#include "objbase.h"
+#include "vmidl_worker.h"
+#include "vmidl_names.h"
+#include "wine/debug.h"
+
+WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
+
+/* The worker's front door, from the marshaled form in its named section. */
+static HRESULT unmarshal_worker(const GUID *runtime_id, IVmidlWorker **worker)
+{
+    WCHAR name[VMIDL_NAME_LENGTH];
+    const UINT32 *data;
+    IStream *stream;
+    HANDLE section;
+    HGLOBAL global;
+    HRESULT hr;
+
+    *worker = NULL;
+    vmidl_worker_section_name(name, runtime_id);
+    if (!(section = OpenFileMappingW(FILE_MAP_READ, FALSE, name)))
+    {
+        WARN("no published partition %s\n", debugstr_guid(runtime_id));
+        return HRESULT_FROM_WIN32(ERROR_NOT_FOUND);
+    }
+    data = MapViewOfFile(section, FILE_MAP_READ, 0, 0, 0);
+    CloseHandle(section);
+    if (!data) return HRESULT_FROM_WIN32(GetLastError());
+
+    if (!(global = GlobalAlloc(GMEM_MOVEABLE, data[0])))
+    {
+        UnmapViewOfFile(data);
+        return E_OUTOFMEMORY;
+    }
+    memcpy(GlobalLock(global), data + 1, data[0]);
+    GlobalUnlock(global);
+    UnmapViewOfFile(data);
+    if (FAILED(hr = CreateStreamOnHGlobal(global, TRUE, &stream)))
+    {
+        GlobalFree(global);
+        return hr;
+    }
+    hr = CoUnmarshalInterface(stream, &IID_IVmidlWorker, (void **)worker);
+    IStream_Release(stream);
+    /* A front door that was disconnected unmarshals to S_FALSE and NULL. */
+    if (SUCCEEDED(hr) && !*worker) hr = HRESULT_FROM_WIN32(ERROR_NOT_FOUND);
+    return hr;
+}
+
+HRESULT WINAPI GetVmWorkerProcess(REFGUID runtime_id, REFIID riid, IUnknown **object);
+HRESULT WINAPI GetVmWorkerProcess(REFGUID runtime_id, REFIID riid, IUnknown **object)
+{
+    IVmidlWorker *worker;
+    HRESULT hr;
+
+    TRACE("runtime_id %s, riid %s, object %p\n", debugstr_guid(runtime_id), debugstr_guid(riid), object);
+
+    if (!object) return E_POINTER;
+    *object = NULL;
+    if (!runtime_id || !riid) return E_INVALIDARG;
+
+    if (FAILED(hr = unmarshal_worker(runtime_id, &worker))) return hr;
+    hr = IVmidlWorker_Connect(worker, riid, object);
+    IVmidlWorker_Release(worker);
+    if (FAILED(hr)) *object = NULL;
+    else if (!*object) hr = E_NOINTERFACE;
+    return hr;
+}

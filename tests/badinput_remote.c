@@ -1,0 +1,10 @@
+/*
+ * tests/badinput.c again, with the device's interfaces reached from a driver in
+ * another process (see START_DEVICE_TEST in vmidl_test.h).
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#define VMIDL_TEST_REMOTE
+#include "badinput.c"
