@@ -203,7 +203,7 @@ struct method_caller
 {
     IVmFiovGuestMmioMappings *mappings;
     IVmFiovGuestMemoryFastNotification *notification;
-    HANDLE section, event, stop;
+    HANDLE section, event, stop, busy;
     unsigned int calls, failed;
 };
 
@@ -223,6 +223,7 @@ static DWORD WINAPI method_caller_proc(void *arg)
                 FIOV_DOORBELL_FLAG_TRIGGER_SIZE_QWORD | FIOV_DOORBELL_FLAG_TRIGGER_ANY_VALUE);
         caller->calls += 4;
         if (hr[0] || hr[1] || hr[2] || hr[3]) caller->failed++;
+        SetEvent(caller->busy);
     }
     IVmFiovGuestMmioMappings_Release(caller->mappings);
     IVmFiovGuestMemoryFastNotification_Release(caller->notification);
@@ -256,11 +257,13 @@ static void test_release_while_busy(void)
     caller.section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, PAGE, NULL);
     caller.event = CreateEventA(NULL, FALSE, FALSE, NULL);
     caller.stop = CreateEventA(NULL, TRUE, FALSE, NULL);
+    caller.busy = CreateEventA(NULL, TRUE, FALSE, NULL);
 
     ring_doorbell_ops(&guest, 3000);
     threads[0] = CreateThread(NULL, 0, guest_thread, &guest, 0, NULL);
     threads[1] = CreateThread(NULL, 0, method_caller_proc, &caller, 0, NULL);
     ok(WaitForSingleObject(events[1], 5000) == WAIT_OBJECT_0, "doorbell never rang\n");
+    ok(WaitForSingleObject(caller.busy, 5000) == WAIT_OBJECT_0, "the method caller never got through its calls\n");
     Sleep(20);
 
     ok(IUnknown_Release(device), "the method caller's references are gone\n");
@@ -284,6 +287,7 @@ static void test_release_while_busy(void)
     CloseHandle(caller.section);
     CloseHandle(caller.event);
     CloseHandle(caller.stop);
+    CloseHandle(caller.busy);
     close_events(events);
     check_resources(&baseline);
 

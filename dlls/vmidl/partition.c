@@ -103,6 +103,13 @@ static void handle_remove(VMIDL_PARTITION_HANDLE handle)
     ReleaseSRWLockExclusive(&handle_lock);
 }
 
+/* A thread starts and exits under the loader lock (its DLL notifications),
+ * so whoever holds that lock must not wait for one. */
+static BOOL holding_loader_lock(void)
+{
+    return RtlIsCriticalSectionLockedByThread(NtCurrentTeb()->Peb->LoaderLock);
+}
+
 /* The thread keeps vmidl.dll loaded and lets go of it as it exits, so that
  * a partition deleted from DllMain never waits for it. */
 static DWORD WINAPI dispatcher_proc(void *arg)
@@ -112,6 +119,8 @@ static DWORD WINAPI dispatcher_proc(void *arg)
     HMODULE module;
     NTSTATUS status;
 
+    InterlockedExchange(&partition->dispatcher_started, 1);
+    RtlWakeAddressAll(&partition->dispatcher_started);
     GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
             (const WCHAR *)dispatcher_proc, &module);
     if ((status = VMIDL_CALL(vm_dispatch, &params))) ERR("doorbell dispatcher failed, status %#lx\n", status);
@@ -119,8 +128,11 @@ static DWORD WINAPI dispatcher_proc(void *arg)
     FreeLibraryAndExitThread(module, status);
 }
 
+/* A partition comes back with its thread running, and goes with it gone,
+ * so that the threads and fds a host counts are settled either side. */
 static HRESULT start_dispatcher(struct partition *partition)
 {
+    static const LONG not_started;
     HMODULE module;
 
     if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (const WCHAR *)dispatcher_proc, &module))
@@ -133,6 +145,9 @@ static HRESULT start_dispatcher(struct partition *partition)
         FreeLibrary(module);
         return hr;
     }
+    if (!holding_loader_lock())
+        while (!ReadAcquire(&partition->dispatcher_started))
+            RtlWaitOnAddress(&partition->dispatcher_started, &not_started, sizeof(not_started), NULL);
     return S_OK;
 }
 
@@ -232,6 +247,7 @@ HRESULT WINAPI VmidlDeletePartition(VMIDL_PARTITION_HANDLE handle)
     if (partition->unpublish) partition->unpublish(partition);
     CloseHandle(partition->runtime_id_name);
     partition->runtime_id_name = NULL;
+    if (!holding_loader_lock()) WaitForSingleObject(partition->dispatcher, INFINITE);
     CloseHandle(partition->dispatcher);
     partition_release(partition);   /* the handle's */
     partition_release(partition);

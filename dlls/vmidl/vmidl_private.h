@@ -52,6 +52,7 @@ struct partition
     LONG deleting;
     LONG deleted;
     HANDLE dispatcher;
+    LONG dispatcher_started;
     /* Set by VmidlPublishPartition (worker.c); undone on delete. */
     LONG publishing;
     struct broker *broker;
