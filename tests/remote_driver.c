@@ -10,6 +10,10 @@
  * duplicated into the child, which passes its own copy on).  So the same
  * test code checks the same HRESULTs and guest observations either way.
  *
+ * tests/crossproc.c asks for more: the child then behaves as a driver of
+ * its own, with a section it made and an event it waits on (see enum
+ * remote_request in vmidl_test.h).
+ *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -23,20 +27,19 @@
 #include "vmfiov.h"
 #include "vmidl_test.h"
 
-enum request_code
-{
-    REQUEST_CREATE_RANGE,
-    REQUEST_DESTROY_RANGE,
-    REQUEST_REGISTER_DOORBELL,
-    REQUEST_UNREGISTER_DOORBELL,
-};
-
 struct request
 {
-    UINT32 code;
+    UINT32 code;            /* enum remote_request */
     UINT32 bar;
     UINT64 args[4];
-    UINT64 handle;          /* the child's copy */
+    UINT64 handle;          /* the child's copy, or the test's own value as it is */
+    BOOL raw_handle;        /* the latter */
+};
+
+struct answer
+{
+    HRESULT hr;
+    UINT64 value;
 };
 
 /* A handle value that names nothing in the child, for a handle that names
@@ -55,12 +58,62 @@ HANDLE remote_driver_closed_handle(void)
 
 static HRESULT (WINAPI *pGetVmWorkerProcess)(REFGUID, REFIID, IUnknown **);
 
-static HRESULT serve_request(IVmFiovGuestMmioMappings *mappings, IVmFiovGuestMemoryFastNotification *notification,
+/* The child's own section (a view of it) and doorbell event. */
+static UINT64 *own_view;
+static HANDLE own_event;
+static LONG own_wakes;
+
+/* Acknowledges each wake in the section, where the guest waits for it. */
+static DWORD WINAPI own_doorbell_proc(void *arg)
+{
+    for (;;)
+    {
+        WaitForSingleObject(own_event, INFINITE);
+        InterlockedIncrement(&own_wakes);
+        if (own_view) ((volatile UINT64 *)own_view)[REMOTE_DRIVER_ACK_OFFSET / 8] = own_wakes;
+    }
+}
+
+static HRESULT create_own_range(IVmFiovGuestMmioMappings *mappings, FIOV_BAR_SELECTOR bar, UINT64 bar_offset_pages,
+        UINT64 pages, unsigned int tag)
+{
+    HANDLE section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, pages * 0x1000, NULL);
+    unsigned int i;
+    HRESULT hr;
+
+    if (!section || !(own_view = MapViewOfFile(section, FILE_MAP_WRITE, 0, 0, 0)))
+        return HRESULT_FROM_WIN32(GetLastError());
+    for (i = 0; i < pages * 0x1000 / 8; i++) own_view[i] = section_pattern(tag, i / 512, i % 512);
+    own_view[REMOTE_DRIVER_ACK_OFFSET / 8] = 0;
+    hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, bar, bar_offset_pages, pages,
+            FiovMmioMappingFlagWriteable, section, 0);
+    /* The worker holds the section from now on. */
+    CloseHandle(section);
+    return hr;
+}
+
+static HRESULT register_own_doorbell(IVmFiovGuestMemoryFastNotification *notification, FIOV_BAR_SELECTOR bar,
+        UINT64 offset, UINT64 value, UINT64 flags)
+{
+    HANDLE thread;
+
+    if (!own_event)
+    {
+        own_event = CreateEventA(NULL, FALSE, FALSE, NULL);
+        if (!(thread = CreateThread(NULL, 0, own_doorbell_proc, NULL, 0, NULL)))
+            return HRESULT_FROM_WIN32(GetLastError());
+        CloseHandle(thread);
+    }
+    return IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, bar, offset, value, flags, own_event);
+}
+
+static struct answer serve_request(IVmFiovGuestMmioMappings *mappings, IVmFiovGuestMemoryFastNotification *notification,
         const struct request *request)
 {
     HANDLE handle = (HANDLE)(ULONG_PTR)request->handle;
     const UINT64 *a = request->args;
-    HRESULT hr = E_FAIL;
+    struct answer answer = {E_FAIL};
+    DWORD info;
 
     if (request->handle == CLOSED_HANDLE)
     {
@@ -69,24 +122,45 @@ static HRESULT serve_request(IVmFiovGuestMmioMappings *mappings, IVmFiovGuestMem
     }
     switch (request->code)
     {
-    case REQUEST_CREATE_RANGE:
-        hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, request->bar, a[0], a[1], a[2], handle, a[3]);
+    case REMOTE_CREATE_RANGE:
+        answer.hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, request->bar, a[0], a[1], a[2],
+                handle, a[3]);
         break;
-    case REQUEST_DESTROY_RANGE:
-        hr = IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(mappings, request->bar, a[0]);
+    case REMOTE_DESTROY_RANGE:
+        answer.hr = IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(mappings, request->bar, a[0]);
         break;
-    case REQUEST_REGISTER_DOORBELL:
-        hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, request->bar, a[0], a[1], a[2], handle);
+    case REMOTE_REGISTER_DOORBELL:
+        answer.hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, request->bar, a[0], a[1], a[2],
+                handle);
+        /* What the value the test passed as it is names here, if anything. */
+        answer.value = GetHandleInformation(handle, &info);
         break;
-    case REQUEST_UNREGISTER_DOORBELL:
-        hr = IVmFiovGuestMemoryFastNotification_UnregisterDoorbell(notification, request->bar, a[0], a[1], a[2]);
+    case REMOTE_UNREGISTER_DOORBELL:
+        answer.hr = IVmFiovGuestMemoryFastNotification_UnregisterDoorbell(notification, request->bar, a[0], a[1], a[2]);
         break;
+    case REMOTE_OWN_RANGE:
+        answer.hr = create_own_range(mappings, request->bar, a[0], a[1], a[2]);
+        break;
+    case REMOTE_OWN_DOORBELL:
+        answer.hr = register_own_doorbell(notification, request->bar, a[0], a[1], a[2]);
+        break;
+    case REMOTE_WAKES:
+        answer.hr = S_OK;
+        answer.value = ReadAcquire(&own_wakes);
+        break;
+    case REMOTE_READ_SECTION:
+        answer.hr = own_view ? S_OK : E_UNEXPECTED;
+        if (own_view) answer.value = ((volatile UINT64 *)own_view)[a[0]];
+        break;
+    case REMOTE_EXIT:
+        /* Without a Release: what it holds is the worker's to take back. */
+        ExitProcess(0);
     }
     /* The handles the test duplicated into this process are the child's to close. */
     if (handle && handle != INVALID_HANDLE_VALUE && request->handle != NO_SUCH_HANDLE
-            && request->handle != CLOSED_HANDLE)
+            && request->handle != CLOSED_HANDLE && !request->raw_handle)
         CloseHandle(handle);
-    return hr;
+    return answer;
 }
 
 /* Child: "vmidl_test.exe TEST driver RUNTIME_ID INSTANCE_ID".  Serves the
@@ -97,17 +171,17 @@ BOOL remote_driver_child(void)
     IVmFiovGuestMmioMappings *mappings;
     IVmVirtualDeviceAccess *access;
     HANDLE in = GetStdHandle(STD_INPUT_HANDLE), out = GetStdHandle(STD_OUTPUT_HANDLE);
+    struct answer answer = {S_OK};
     struct request request;
     GUID runtime_id, instance;
     WCHAR buffer[64];
-    IUnknown *device;
+    IUnknown *device, *unknown;
     char **argv;
     DWORD size;
     HRESULT hr;
 
     if (winetest_get_mainargs(&argv) < 5 || strcmp(argv[2], "driver")) return FALSE;
 
-    CoInitializeEx(NULL, COINIT_MULTITHREADED);
     MultiByteToWideChar(CP_ACP, 0, argv[3], -1, buffer, ARRAYSIZE(buffer));
     CLSIDFromString(buffer, &runtime_id);
     MultiByteToWideChar(CP_ACP, 0, argv[4], -1, buffer, ARRAYSIZE(buffer));
@@ -115,6 +189,9 @@ BOOL remote_driver_child(void)
 
     pGetVmWorkerProcess = (void *)GetProcAddress(LoadLibraryA("vmwpctrl.dll"), "GetVmWorkerProcess");
     if (!pGetVmWorkerProcess) ExitProcess(1);
+    /* Before the process has a COM apartment: the ready answer says what that gives. */
+    answer.value = pGetVmWorkerProcess(&runtime_id, &IID_IVmVirtualDeviceAccess, &unknown);
+    CoInitializeEx(NULL, COINIT_MULTITHREADED);
     if (FAILED(hr = pGetVmWorkerProcess(&runtime_id, &IID_IVmVirtualDeviceAccess, (IUnknown **)&access)))
         ExitProcess(2);
     if (FAILED(hr = IVmVirtualDeviceAccess_GetDevice(access, &FLEXIO_DEVICE_ID, &instance, &device)))
@@ -123,12 +200,11 @@ BOOL remote_driver_child(void)
     IUnknown_QueryInterface(device, &IID_IVmFiovGuestMemoryFastNotification, (void **)&notification);
     IUnknown_Release(device);
 
-    hr = S_OK;
-    WriteFile(out, &hr, sizeof(hr), &size, NULL);   /* ready */
+    WriteFile(out, &answer, sizeof(answer), &size, NULL);   /* ready */
     while (ReadFile(in, &request, sizeof(request), &size, NULL) && size == sizeof(request))
     {
-        hr = serve_request(mappings, notification, &request);
-        WriteFile(out, &hr, sizeof(hr), &size, NULL);
+        answer = serve_request(mappings, notification, &request);
+        WriteFile(out, &answer, sizeof(answer), &size, NULL);
     }
 
     IVmFiovGuestMemoryFastNotification_Release(notification);
@@ -147,6 +223,8 @@ struct remote_driver
     LONG refcount;
     HANDLE process;
     HANDLE requests, answers;
+    BOOL killed;
+    HRESULT uninitialized_hr;
 };
 
 static inline struct remote_driver *impl_from_IVmFiovGuestMmioMappings(IVmFiovGuestMmioMappings *iface)
@@ -170,18 +248,26 @@ static UINT64 handle_for_child(struct remote_driver *driver, HANDLE handle)
     return (ULONG_PTR)copy;
 }
 
+static struct answer send_request(struct remote_driver *driver, const struct request *request)
+{
+    struct answer answer = {E_FAIL};
+    DWORD size;
+
+    if (!WriteFile(driver->requests, request, sizeof(*request), &size, NULL))
+        ok(0, "the driver process is gone\n");
+    else if (request->code != REMOTE_EXIT
+            && (!ReadFile(driver->answers, &answer, sizeof(answer), &size, NULL) || size != sizeof(answer)))
+        ok(0, "the driver process is gone\n");
+    return answer;
+}
+
 static HRESULT remote_call(struct remote_driver *driver, UINT32 code, UINT32 bar, UINT64 a0, UINT64 a1, UINT64 a2,
         UINT64 a3, HANDLE handle)
 {
     struct request request = {code, bar, {a0, a1, a2, a3}};
-    HRESULT hr = E_FAIL;
-    DWORD size;
 
     request.handle = handle_for_child(driver, handle);
-    if (!WriteFile(driver->requests, &request, sizeof(request), &size, NULL)
-            || !ReadFile(driver->answers, &hr, sizeof(hr), &size, NULL) || size != sizeof(hr))
-        ok(0, "the driver process is gone\n");
-    return hr;
+    return send_request(driver, &request).hr;
 }
 
 static HRESULT WINAPI remote_driver_QueryInterface(IVmFiovGuestMmioMappings *iface, REFIID riid, void **out)
@@ -220,7 +306,7 @@ static ULONG WINAPI remote_driver_Release(IVmFiovGuestMmioMappings *iface)
         CloseHandle(driver->requests);
         ok(!WaitForSingleObject(driver->process, 20000), "the driver process does not end\n");
         GetExitCodeProcess(driver->process, &code);
-        ok(!code, "the driver process exited with %lu\n", code);
+        ok(!code || driver->killed, "the driver process exited with %lu\n", code);
         CloseHandle(driver->answers);
         CloseHandle(driver->process);
         free(driver);
@@ -232,14 +318,14 @@ static HRESULT WINAPI remote_driver_CreateSectionBackedMmioRange(IVmFiovGuestMmi
         FIOV_BAR_SELECTOR bar, ULONG64 bar_offset_pages, UINT64 page_count, FiovMmioMappingFlags flags,
         HANDLE section, UINT64 section_offset_pages)
 {
-    return remote_call(impl_from_IVmFiovGuestMmioMappings(iface), REQUEST_CREATE_RANGE, bar, bar_offset_pages,
+    return remote_call(impl_from_IVmFiovGuestMmioMappings(iface), REMOTE_CREATE_RANGE, bar, bar_offset_pages,
             page_count, flags, section_offset_pages, section);
 }
 
 static HRESULT WINAPI remote_driver_DestroySectionBackedMmioRange(IVmFiovGuestMmioMappings *iface,
         FIOV_BAR_SELECTOR bar, ULONG64 bar_offset_pages)
 {
-    return remote_call(impl_from_IVmFiovGuestMmioMappings(iface), REQUEST_DESTROY_RANGE, bar, bar_offset_pages,
+    return remote_call(impl_from_IVmFiovGuestMmioMappings(iface), REMOTE_DESTROY_RANGE, bar, bar_offset_pages,
             0, 0, 0, NULL);
 }
 
@@ -273,14 +359,14 @@ static ULONG WINAPI remote_driver_fn_Release(IVmFiovGuestMemoryFastNotification 
 static HRESULT WINAPI remote_driver_RegisterDoorbell(IVmFiovGuestMemoryFastNotification *iface,
         FIOV_BAR_SELECTOR bar, UINT64 offset, UINT64 value, UINT64 flags, HANDLE event)
 {
-    return remote_call(impl_from_IVmFiovGuestMemoryFastNotification(iface), REQUEST_REGISTER_DOORBELL, bar, offset,
+    return remote_call(impl_from_IVmFiovGuestMemoryFastNotification(iface), REMOTE_REGISTER_DOORBELL, bar, offset,
             value, flags, 0, event);
 }
 
 static HRESULT WINAPI remote_driver_UnregisterDoorbell(IVmFiovGuestMemoryFastNotification *iface,
         FIOV_BAR_SELECTOR bar, UINT64 offset, UINT64 value, UINT64 flags)
 {
-    return remote_call(impl_from_IVmFiovGuestMemoryFastNotification(iface), REQUEST_UNREGISTER_DOORBELL, bar, offset,
+    return remote_call(impl_from_IVmFiovGuestMemoryFastNotification(iface), REMOTE_UNREGISTER_DOORBELL, bar, offset,
             value, flags, 0, NULL);
 }
 
@@ -293,6 +379,47 @@ static const IVmFiovGuestMemoryFastNotificationVtbl remote_driver_fast_notificat
     remote_driver_UnregisterDoorbell,
 };
 
+static struct remote_driver *remote_driver_from_iface(void *iface)
+{
+    if (((IVmFiovGuestMmioMappings *)iface)->lpVtbl == &remote_driver_mmio_mappings_vtbl)
+        return impl_from_IVmFiovGuestMmioMappings(iface);
+    return impl_from_IVmFiovGuestMemoryFastNotification(iface);
+}
+
+HRESULT remote_driver_call(void *iface, enum remote_request code, UINT32 bar, UINT64 a0, UINT64 a1, UINT64 a2,
+        UINT64 *value)
+{
+    struct request request = {code, bar, {a0, a1, a2}};
+    struct answer answer = send_request(remote_driver_from_iface(iface), &request);
+
+    if (value) *value = answer.value;
+    return answer.hr;
+}
+
+HRESULT remote_driver_register_raw(void *iface, FIOV_BAR_SELECTOR bar, UINT64 offset, UINT64 value, UINT64 flags,
+        HANDLE event, BOOL *names_handle)
+{
+    struct request request = {REMOTE_REGISTER_DOORBELL, bar, {offset, value, flags}, (ULONG_PTR)event, TRUE};
+    struct answer answer = send_request(remote_driver_from_iface(iface), &request);
+
+    *names_handle = answer.value;
+    return answer.hr;
+}
+
+HANDLE remote_driver_kill(void *iface)
+{
+    struct remote_driver *driver = remote_driver_from_iface(iface);
+
+    driver->killed = TRUE;
+    TerminateProcess(driver->process, 0xdead);
+    return driver->process;
+}
+
+HRESULT remote_driver_uninitialized_hr(void *iface)
+{
+    return remote_driver_from_iface(iface)->uninitialized_hr;
+}
+
 static void guid_string(const GUID *guid, char *buffer)
 {
     WCHAR string[64];
@@ -301,20 +428,17 @@ static void guid_string(const GUID *guid, char *buffer)
     WideCharToMultiByte(CP_ACP, 0, string, -1, buffer, 64, NULL, NULL);
 }
 
-/* Publishes the guest's partition and starts the driver process; *iface
- * is the device's interface iid through it. */
 HRESULT remote_driver_start(struct guest *guest, const GUID *instance, REFIID iid, void **iface)
 {
     SECURITY_ATTRIBUTES inherit = {sizeof(inherit), NULL, TRUE};
     STARTUPINFOA startup = {sizeof(startup)};
     HANDLE child_in, child_out, requests, answers;
     char cmdline[MAX_PATH + 200], id[64], instance_id[64], **argv;
+    struct answer ready = {S_OK};
     struct remote_driver *driver;
     PROCESS_INFORMATION info;
     DWORD size;
-    HRESULT hr;
-
-    if (FAILED(hr = pVmidlPublishPartition(guest->partition))) return hr;
+    HRESULT hr = S_OK;
 
     CreatePipe(&child_in, &requests, &inherit, 0);
     CreatePipe(&answers, &child_out, &inherit, 0);
@@ -336,7 +460,7 @@ HRESULT remote_driver_start(struct guest *guest, const GUID *instance, REFIID ii
     if (FAILED(hr)) goto failed;
     CloseHandle(info.hThread);
 
-    if (!ReadFile(answers, &hr, sizeof(hr), &size, NULL) || size != sizeof(hr))
+    if (!ReadFile(answers, &ready, sizeof(ready), &size, NULL) || size != sizeof(ready))
     {
         DWORD code = 0;
         WaitForSingleObject(info.hProcess, 10000);
@@ -357,6 +481,7 @@ HRESULT remote_driver_start(struct guest *guest, const GUID *instance, REFIID ii
     driver->process = info.hProcess;
     driver->requests = requests;
     driver->answers = answers;
+    driver->uninitialized_hr = ready.value;
     hr = remote_driver_QueryInterface(&driver->IVmFiovGuestMmioMappings_iface, iid, iface);
     remote_driver_Release(&driver->IVmFiovGuestMmioMappings_iface);
     return hr;

@@ -38,8 +38,9 @@ BOOL init_device_test(struct guest *guest, struct mmio_log *log, const GUID *ins
     guest_device_desc(&desc, instance, log, GUEST_BAR_BASE);
     hr = pVmidlAddFlexIoDevice(guest->partition, &desc, device);
     ok(hr == S_OK, "cannot add the device, hr %#lx\n", hr);
-    if (device_test_remote) hr = remote_driver_start(guest, instance, iid, iface);
-    else hr = guest_get_device_interface(guest->partition, instance, iid, iface);
+    if (!device_test_remote) hr = guest_get_device_interface(guest->partition, instance, iid, iface);
+    else if (SUCCEEDED(hr = pVmidlPublishPartition(guest->partition)))
+        hr = remote_driver_start(guest, instance, iid, iface);
     ok(hr == S_OK, "cannot get the device interface, hr %#lx\n", hr);
     return SUCCEEDED(hr);
 }
@@ -146,6 +147,36 @@ static DWORD count_handles(void)
     return count;
 }
 
+/* What each handle is, for a test that finds more or fewer than it expected. */
+static void trace_handles(void)
+{
+    static NTSTATUS (WINAPI *pNtQueryObject)(HANDLE, OBJECT_INFORMATION_CLASS, void *, ULONG, ULONG *);
+    SYSTEM_HANDLE_INFORMATION *info;
+    ULONG size = 1 << 16, i;
+    char text[8192];
+    size_t length = 0;
+
+    pNtQueryObject = (void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtQueryObject");
+    for (;;)
+    {
+        info = malloc(size);
+        if (pNtQuerySystemInformation(SystemHandleInformation, info, size, &size) != STATUS_INFO_LENGTH_MISMATCH) break;
+        free(info);
+        size *= 2;
+    }
+    for (i = 0; i < info->Count && length < sizeof(text) - 100; i++)
+    {
+        union { OBJECT_TYPE_INFORMATION info; char buffer[256]; } type;
+        HANDLE handle = (HANDLE)(ULONG_PTR)info->Handle[i].HandleValue;
+
+        if (info->Handle[i].OwnerPid != GetCurrentProcessId()) continue;
+        if (pNtQueryObject(handle, ObjectTypeInformation, &type, sizeof(type), NULL)) type.info.TypeName.Length = 0;
+        length += sprintf(text + length, "%p %.*ls\n", handle, type.info.TypeName.Length / 2, type.info.TypeName.Buffer);
+    }
+    free(info);
+    trace("the process's handles:\n%s", text);
+}
+
 unsigned int count_fds(void)
 {
     struct vmidltest_resources r;
@@ -189,7 +220,7 @@ void check_resources_(const char *file, int line, const struct resources *baseli
     struct resources now;
     unsigned int tries;
 
-    for (tries = 0; tries < 100; tries++)
+    for (tries = 0; tries < 700; tries++)
     {
         count_resources(&now);
         if (resources_settled(&now, baseline)) break;
@@ -208,4 +239,5 @@ void check_resources_(const char *file, int line, const struct resources *baseli
     ok_(file, line)(now.unix.threads == baseline->unix.threads, "threads: %u, baseline %u\n",
             now.unix.threads, baseline->unix.threads);
     ok_(file, line)(now.handles == baseline->handles, "handles: %lu, baseline %lu\n", now.handles, baseline->handles);
+    if (now.handles != baseline->handles) trace_handles();
 }

@@ -45,9 +45,40 @@ extern BOOL device_test_remote;
 /* In a child started as a remote driver: serves the test process, then
  * exits.  FALSE in any other process. */
 extern BOOL remote_driver_child(void);
+/* Starts a driver process for the device instance of the guest's
+ * partition, which must be published; *iface is the device's interface
+ * iid through it.  Its last Release ends the process. */
 extern HRESULT remote_driver_start(struct guest *guest, const GUID *instance, REFIID iid, void **iface);
 /* What a test passes for a closed handle, through the remote driver. */
 extern HANDLE remote_driver_closed_handle(void);
+
+/* What else a remote driver does when asked (iface: either of its
+ * interfaces).  Its own section holds section_pattern(tag) but for the
+ * qword at REMOTE_DRIVER_ACK_OFFSET of the first page, where it writes
+ * how many times its own event woke. */
+enum remote_request
+{
+    REMOTE_CREATE_RANGE,
+    REMOTE_DESTROY_RANGE,
+    REMOTE_REGISTER_DOORBELL,
+    REMOTE_UNREGISTER_DOORBELL,
+    REMOTE_OWN_RANGE,           /* a0 bar offset in pages, a1 pages, a2 tag: a section of its own */
+    REMOTE_OWN_DOORBELL,        /* a0 offset, a1 value, a2 flags: an auto-reset event of its own */
+    REMOTE_WAKES,               /* value: how many times its event woke */
+    REMOTE_READ_SECTION,        /* a0 qword index: value from its section */
+    REMOTE_EXIT,                /* ends the process, with no Release and no answer */
+};
+#define REMOTE_DRIVER_ACK_OFFSET 0xff8
+extern HRESULT remote_driver_call(void *iface, enum remote_request code, UINT32 bar, UINT64 a0, UINT64 a1,
+        UINT64 a2, UINT64 *value);
+/* RegisterDoorbell with event's value in this process as the handle, as
+ * it is; *names_handle: whether that value names a handle in the driver. */
+extern HRESULT remote_driver_register_raw(void *iface, FIOV_BAR_SELECTOR bar, UINT64 offset, UINT64 value,
+        UINT64 flags, HANDLE event, BOOL *names_handle);
+/* TerminateProcess on the driver; its process handle, to wait on. */
+extern HANDLE remote_driver_kill(void *iface);
+/* What GetVmWorkerProcess gave the driver before it had an apartment. */
+extern HRESULT remote_driver_uninitialized_hr(void *iface);
 
 /* init_guest_test, then a device (guest_device_desc at GUEST_BAR_BASE,
  * MMIO to log) and the interface iid of it, got the way an emulation
@@ -89,8 +120,10 @@ extern unsigned int count_fds(void);
 /* Counts that stay the same for 10 ms. */
 extern void get_resources(struct resources *r);
 /* ok() that every count is back to the baseline's.  Counts that are over
- * get a moment to settle: a Wine thread closes its server pipes and leaves
- * /proc/self/task only after WaitForSingleObject on it has returned. */
+ * get up to 7 s to settle: a Wine thread closes its server pipes and leaves
+ * /proc/self/task only after WaitForSingleObject on it has returned, and
+ * the threads of Wine's thread pool, on which the RPC runtime runs the
+ * calls of other processes, end after 5 s with nothing to do. */
 #define check_resources(baseline) check_resources_(__FILE__, __LINE__, baseline)
 extern void check_resources_(const char *file, int line, const struct resources *baseline);
 

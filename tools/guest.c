@@ -107,6 +107,11 @@ HRESULT guest_create(struct guest *guest, const struct guest_image *image)
 
 HRESULT guest_create_vps(struct guest *guest, const struct guest_image *image, UINT32 vp_count)
 {
+    return guest_create_as(guest, image, vp_count, NULL);
+}
+
+HRESULT guest_create_as(struct guest *guest, const struct guest_image *image, UINT32 vp_count, const GUID *runtime_id)
+{
     HRESULT hr;
 
     memset(guest, 0, sizeof(*guest));
@@ -117,7 +122,8 @@ HRESULT guest_create_vps(struct guest *guest, const struct guest_image *image, U
     guest->ops = (struct guest_op *)(guest->ram + GUEST_OPS);
     guest->entry_rdi = GUEST_OPS;
 
-    guest_new_runtime_id(&guest->runtime_id);
+    if (runtime_id) guest->runtime_id = *runtime_id;
+    else guest_new_runtime_id(&guest->runtime_id);
     if (FAILED(hr = pVmidlCreatePartition(&guest->runtime_id, vp_count, &guest->partition))) goto err;
     if (FAILED(hr = pVmidlMapGpaRange(guest->partition, guest->ram, 0, GUEST_RAM_SIZE,
             VMIDL_MAP_GPA_RANGE_FLAG_READ | VMIDL_MAP_GPA_RANGE_FLAG_WRITE)))

@@ -98,6 +98,9 @@ struct guest
 extern void guest_new_runtime_id(GUID *id);
 extern HRESULT guest_create(struct guest *guest, const struct guest_image *image);
 extern HRESULT guest_create_vps(struct guest *guest, const struct guest_image *image, UINT32 vp_count);
+/* With the given RuntimeId, or a new one if NULL. */
+extern HRESULT guest_create_as(struct guest *guest, const struct guest_image *image, UINT32 vp_count,
+        const GUID *runtime_id);
 extern void guest_destroy(struct guest *guest);
 extern void *guest_ram(struct guest *guest, UINT64 gpa);
 
@@ -105,8 +108,9 @@ extern void *guest_ram(struct guest *guest, UINT64 gpa);
 extern void guest_reset_ops(struct guest *guest);
 extern unsigned int guest_add_op(struct guest *guest, enum guest_op_code op, UINT32 size, UINT64 address, UINT64 value);
 
-/* Starts the guest at its entry point with rdi = entry_rdi (GUEST_OPS by
- * default), then runs until an exit vmidl returns to the host. */
+/* Sets the registers that start the guest at its entry point with rdi =
+ * entry_rdi (GUEST_OPS by default) and rsi = entry_rsi; guest_resume runs
+ * it until an exit vmidl returns to the host. */
 extern HRESULT guest_start(struct guest *guest);
 /* Starts virtual processor vp at the entry point with the given rdi and rsi
  * and its stack below stack_top. */

@@ -41,27 +41,36 @@ struct mta_work
     HANDLE done;            /* NULL: nobody waits, the thread frees the work */
 };
 
+struct client;
+
 static SRWLOCK mta_lock = SRWLOCK_INIT;
-static CONDITION_VARIABLE mta_wake = CONDITION_VARIABLE_INIT;
 static struct list mta_queue = {&mta_queue, &mta_queue};
 static INIT_ONCE mta_once = INIT_ONCE_STATIC_INIT;
 static HRESULT mta_status;
 
-/* Never ends: it keeps the apartment, and the objects marshaled in it,
- * alive for the life of the process. */
-static DWORD WINAPI mta_thread_proc(void *arg)
-{
-    HANDLE ready = arg;
-    struct mta_work *work;
+/* The thread also waits for the end of each connected process: waits[0]
+ * is its work queue's, the others are processes, one per client.  Only
+ * the thread touches them; other threads reserve a place first. */
+#define MAX_WATCHED_CLIENTS (MAXIMUM_WAIT_OBJECTS - 1)
+static HANDLE mta_waits[MAXIMUM_WAIT_OBJECTS];
+static struct client *mta_watched[MAXIMUM_WAIT_OBJECTS];
+static DWORD mta_wait_count;
+static LONG watch_reservations;
 
-    mta_status = CoInitializeEx(NULL, COINIT_MULTITHREADED);
-    SetEvent(ready);
-    if (FAILED(mta_status)) return 0;
+static void client_ended(struct client *client);
+
+static void mta_run_queue(void)
+{
+    struct mta_work *work;
 
     for (;;)
     {
         AcquireSRWLockExclusive(&mta_lock);
-        while (list_empty(&mta_queue)) SleepConditionVariableSRW(&mta_wake, &mta_lock, INFINITE, 0);
+        if (list_empty(&mta_queue))
+        {
+            ReleaseSRWLockExclusive(&mta_lock);
+            return;
+        }
         work = LIST_ENTRY(mta_queue.next, struct mta_work, entry);
         list_remove(&work->entry);
         ReleaseSRWLockExclusive(&mta_lock);
@@ -69,6 +78,27 @@ static DWORD WINAPI mta_thread_proc(void *arg)
         work->func(work->arg);
         if (work->done) SetEvent(work->done);
         else free(work);
+    }
+}
+
+/* Never ends: it keeps the apartment, and the objects marshaled in it,
+ * alive for the life of the process. */
+static DWORD WINAPI mta_thread_proc(void *arg)
+{
+    HANDLE ready = arg;
+    DWORD ret;
+
+    mta_status = CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    SetEvent(ready);
+    if (FAILED(mta_status)) return 0;
+
+    for (;;)
+    {
+        mta_run_queue();
+        ret = WaitForMultipleObjects(mta_wait_count, mta_waits, FALSE, INFINITE);
+        if (ret > WAIT_OBJECT_0 && ret < WAIT_OBJECT_0 + mta_wait_count)
+            client_ended(mta_watched[ret - WAIT_OBJECT_0]);
+        else if (ret != WAIT_OBJECT_0) ERR("wait failed, error %lu\n", GetLastError());
     }
 }
 
@@ -80,12 +110,14 @@ static BOOL WINAPI mta_start(INIT_ONCE *once, void *param, void **context)
     GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN,
             (const WCHAR *)mta_thread_proc, &module);
     ready = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (!ready || !(thread = CreateThread(NULL, 0, mta_thread_proc, ready, 0, NULL)))
+    if (!ready || !(mta_waits[0] = CreateEventW(NULL, FALSE, FALSE, NULL))
+            || !(thread = CreateThread(NULL, 0, mta_thread_proc, ready, 0, NULL)))
     {
         mta_status = HRESULT_FROM_WIN32(GetLastError());
         if (ready) CloseHandle(ready);
         return TRUE;
     }
+    mta_wait_count = 1;
     WaitForSingleObject(ready, INFINITE);
     CloseHandle(ready);
     CloseHandle(thread);
@@ -110,7 +142,7 @@ static HRESULT run_in_mta(void (*func)(void *arg), void *arg, BOOL wait)
     AcquireSRWLockExclusive(&mta_lock);
     list_add_tail(&mta_queue, &work->entry);
     ReleaseSRWLockExclusive(&mta_lock);
-    WakeConditionVariable(&mta_wake);
+    SetEvent(mta_waits[0]);
 
     if (wait)
     {
@@ -128,13 +160,13 @@ struct broker;
 struct client
 {
     struct list entry;          /* broker->clients */
-    LONG refcount;              /* the broker's list, each view, work in flight */
+    LONG refcount;              /* the broker's list, each view, the apartment's wait, work in flight */
     struct broker *broker;
     DWORD pid;
     HANDLE process;
-    HANDLE wait;
     UINT64 owner;               /* tags what the process registers */
     BOOL gone;                  /* ended, or the partition went: under the broker's lock */
+    BOOL watched;               /* in the apartment's waits: the apartment's thread only */
     struct list views;          /* struct view */
 };
 
@@ -499,11 +531,28 @@ static void client_release(struct client *client)
     free(client);
 }
 
+/* In the apartment: the client's process leaves its waits. */
+static void client_unwatch(struct client *client)
+{
+    DWORD i;
+
+    if (!client->watched) return;
+    for (i = 1; i < mta_wait_count; i++)
+    {
+        if (mta_watched[i] != client) continue;
+        mta_waits[i] = mta_waits[--mta_wait_count];
+        mta_watched[i] = mta_watched[mta_wait_count];
+        break;
+    }
+    client->watched = FALSE;
+    InterlockedDecrement(&watch_reservations);
+    client_release(client);
+}
+
 /* In the apartment: the process's views lose their stubs (and with them
  * the references the process held) and their ranges and doorbells. */
-static void client_disconnect(void *arg)
+static void client_disconnect(struct client *client)
 {
-    struct client *client = arg;
     IUnknown **views = NULL;
     unsigned int count = 0, i;
     struct list *cur;
@@ -527,8 +576,7 @@ static void client_disconnect(void *arg)
     if (gone) return;
 
     TRACE("client %p of process %04lx: %u views\n", client, client->pid, count);
-    /* Waits for a callback in progress, which only queues work. */
-    UnregisterWaitEx(client->wait, INVALID_HANDLE_VALUE);
+    client_unwatch(client);
     for (i = 0; i < count; i++)
     {
         CoDisconnectObject(views[i], 0);
@@ -538,21 +586,28 @@ static void client_disconnect(void *arg)
     client_release(client);     /* the broker's list */
 }
 
-static void client_disconnect_work(void *arg)
+static void client_ended(struct client *client)
 {
-    struct client *client = arg;
-
+    TRACE("process %04lx ended\n", client->pid);
+    InterlockedIncrement(&client->refcount);
     client_disconnect(client);
     client_release(client);
 }
 
-static void CALLBACK client_gone(void *arg, BOOLEAN timed_out)
+/* In the apartment: from now on the client's end is noticed at once. */
+static void client_watch(void *arg)
 {
     struct client *client = arg;
 
-    TRACE("process %04lx ended\n", client->pid);
-    InterlockedIncrement(&client->refcount);
-    if (FAILED(run_in_mta(client_disconnect_work, client, FALSE))) client_release(client);
+    if (client->gone)
+    {
+        InterlockedDecrement(&watch_reservations);
+        client_release(client);
+        return;
+    }
+    mta_waits[mta_wait_count] = client->process;
+    mta_watched[mta_wait_count++] = client;
+    client->watched = TRUE;
 }
 
 /* The record of the calling process, new or found. */
@@ -573,14 +628,20 @@ static HRESULT broker_client(struct broker *broker, DWORD pid, struct client **r
     }
     ReleaseSRWLockShared(&broker->lock);
 
-    if (!(client = calloc(1, sizeof(*client)))) return E_OUTOFMEMORY;
-    if (!(client->process = OpenProcess(SYNCHRONIZE, FALSE, pid)))
+    if (InterlockedIncrement(&watch_reservations) > MAX_WATCHED_CLIENTS)
+    {
+        WARN("already %u processes connected\n", MAX_WATCHED_CLIENTS);
+        InterlockedDecrement(&watch_reservations);
+        return HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES);
+    }
+    if (!(client = calloc(1, sizeof(*client))) || !(client->process = OpenProcess(SYNCHRONIZE, FALSE, pid)))
     {
         WARN("cannot open process %04lx, error %lu\n", pid, GetLastError());
+        InterlockedDecrement(&watch_reservations);
         free(client);
-        return E_ACCESSDENIED;
+        return client ? E_ACCESSDENIED : E_OUTOFMEMORY;
     }
-    client->refcount = 2;       /* the list's and the caller's */
+    client->refcount = 3;       /* the list's, the apartment's wait and the caller's */
     client->broker = broker;
     client->pid = pid;
     client->owner = InterlockedIncrement64(&next_owner);
@@ -591,9 +652,12 @@ static HRESULT broker_client(struct broker *broker, DWORD pid, struct client **r
     list_add_tail(&broker->clients, &client->entry);
     ReleaseSRWLockExclusive(&broker->lock);
 
-    if (!RegisterWaitForSingleObject(&client->wait, client->process, client_gone, client, INFINITE,
-            WT_EXECUTEONLYONCE))
-        ERR("cannot wait for process %04lx, error %lu\n", pid, GetLastError());
+    if (FAILED(run_in_mta(client_watch, client, FALSE)))
+    {
+        ERR("cannot wait for process %04lx\n", pid);
+        InterlockedDecrement(&watch_reservations);
+        client_release(client);
+    }
     TRACE("client %p: process %04lx, owner %#I64x\n", client, pid, client->owner);
     *ret = client;
     return S_OK;

@@ -29,6 +29,29 @@ static UINT32 count_entries(const char *path)
     return count;
 }
 
+/* Less the one opendir() holds while counting. */
+static void count_fds(struct vmidltest_resources *resources)
+{
+    char path[64], target[64];
+    struct dirent *entry;
+    ssize_t size;
+    DIR *dir;
+
+    resources->fds = resources->anon_fds = 0;
+    if (!(dir = opendir("/proc/self/fd"))) return;
+    while ((entry = readdir(dir)))
+    {
+        if (entry->d_name[0] == '.') continue;
+        resources->fds++;
+        snprintf(path, sizeof(path), "/proc/self/fd/%s", entry->d_name);
+        if ((size = readlink(path, target, sizeof(target) - 1)) < 0) continue;
+        target[size] = 0;
+        if (!strncmp(target, "anon_inode:", 11)) resources->anon_fds++;
+    }
+    closedir(dir);
+    resources->fds--;
+}
+
 static NTSTATUS get_resources(void *args)
 {
     struct vmidltest_resources *resources = args;
@@ -36,8 +59,7 @@ static NTSTATUS get_resources(void *args)
     int path;
     FILE *maps;
 
-    /* Less the one opendir() holds while counting. */
-    resources->fds = count_entries("/proc/self/fd") - 1;
+    count_fds(resources);
     resources->threads = count_entries("/proc/self/task");
     resources->maps = resources->shared_maps = 0;
     if (!(maps = fopen("/proc/self/maps", "r"))) return STATUS_UNSUCCESSFUL;

@@ -6,9 +6,13 @@
  * and spins (no exit) until the emulation driver has answered; then it
  * checks the answer against its own sum.
  *
+ * It starts once the driver says the ring is served (until then the ring's
+ * page is the VM worker's, whose emulator reads 0 there), and tells the
+ * driver when it is done.
+ *
  * Entry: rdi = number of requests, rsi = guest address of BAR0.
  * Exit:  out 0x10 with eax = number of wrong answers (or of timeouts).
- * Layout: see tools/demo/ring.h.
+ * Layout and ports: see tools/demo/ring.h.
  *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -20,6 +24,8 @@
     .globl _start
 
     .equ RING_PRODUCED, 0x000
+    .equ RING_READY, 0x008
+    .equ RING_DONE, 0x010
     .equ RING_CONSUMED, 0x040
     .equ RING_ENTRIES, 0x100
     .equ RING_ENTRY_SHIFT, 7        /* 128-byte entries */
@@ -28,7 +34,10 @@
     .equ ENTRY_VALUES, 8            /* 8 x u64 */
     .equ ENTRY_ANSWER, 72
     .equ DOORBELL, 0x4000
+    .equ READY, 0x676e6972796d6964
     .equ PORT_DONE, 0x10
+    .equ PORT_WAITING, 0x11
+    .equ PORT_STARTED, 0x12
 
 _start:
     mov r12, rdi                    /* requests */
@@ -36,6 +45,16 @@ _start:
     xor r14, r14                    /* sequence number */
     xor r15, r15                    /* errors */
     mov r10, 0x2545f4914f6cdd1d     /* pseudo-random state */
+
+    mov rax, READY
+ready:
+    cmp [r13 + RING_READY], rax
+    je 1f
+    mov dx, PORT_WAITING
+    out dx, eax
+    jmp ready
+1:  mov dx, PORT_STARTED
+    out dx, eax
 
 request:
     cmp r14, r12
@@ -91,7 +110,10 @@ answered:
     jmp request
 
 finish:
+    mov qword ptr [r13 + RING_DONE], 1
+    mov [r13 + DOORBELL], eax
     mov rax, r15
+report:
     mov dx, PORT_DONE
     out dx, eax
-    jmp finish
+    jmp report

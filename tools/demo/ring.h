@@ -14,6 +14,12 @@
 #define RING_VALUES 8
 #define RING_DOORBELL_OFFSET 0x4000     /* in BAR0, just past the ring pages */
 #define RING_BAR0_SIZE 0x8000
+#define RING_READY 0x676e6972796d6964ull /* the driver's "the ring is served" */
+
+/* What the guest tells the VM worker with OUT, eax = the value. */
+#define RING_PORT_DONE 0x10             /* finished: how many answers were wrong */
+#define RING_PORT_WAITING 0x11          /* no driver yet: let time pass, then resume */
+#define RING_PORT_STARTED 0x12          /* the driver is there: the requests start */
 
 struct ring_entry
 {
@@ -26,13 +32,17 @@ struct ring_entry
 struct ring
 {
     volatile UINT64 produced;           /* written by the guest */
-    UINT64 reserved1[7];
+    volatile UINT64 ready;              /* RING_READY, written by the driver before it maps the ring */
+    volatile UINT64 done;               /* written by the guest after its last request */
+    UINT64 reserved1[5];
     volatile UINT64 consumed;           /* written by the driver */
     UINT64 reserved2[23];
     struct ring_entry entries[RING_SIZE];
 };
 
 C_ASSERT(sizeof(struct ring_entry) == 128);
+C_ASSERT(FIELD_OFFSET(struct ring, ready) == 0x08);
+C_ASSERT(FIELD_OFFSET(struct ring, done) == 0x10);
 C_ASSERT(FIELD_OFFSET(struct ring, consumed) == 0x40);
 C_ASSERT(FIELD_OFFSET(struct ring, entries) == 0x100);
 C_ASSERT(sizeof(struct ring) <= RING_PAGES * 0x1000);

@@ -1,0 +1,658 @@
+/*
+ * Device hosts in other processes, as on Windows: a driver process reaches
+ * the VM worker with GetVmWorkerProcess, maps a section it made and
+ * registers an event it waits on; the worker takes back what a process
+ * held when it ends, however it ends; a driver whose worker ends gets an
+ * error, not a hang.  The test process is the VM worker (with a real
+ * guest), its drivers are tests/remote_driver.c's; where the worker must
+ * die, it is tools/worker's vmidl-worker.exe.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdio.h>
+
+#define COBJMACROS
+#include "wine/test.h"
+#include "objbase.h"
+#include "vmfiov.h"
+#include "vmidl_test.h"
+
+#define PAGE 0x1000
+#define BAR_A GUEST_BAR_BASE
+#define BAR_B (GUEST_BAR_BASE + 0x200000)
+#define DOORBELL 0x8008
+#define DOORBELL_FLAGS (SIZE_QWORD | ANY_VALUE)
+#define ACK REMOTE_DRIVER_ACK_OFFSET
+
+static const GUID instance_a = {0x63726f73, 0x7370, 0x726f, {0x63, 0x41, 0, 0, 0, 0, 0, 1}};
+static const GUID instance_b = {0x63726f73, 0x7370, 0x726f, {0x63, 0x42, 0, 0, 0, 0, 0, 2}};
+
+static HRESULT (WINAPI *pGetVmWorkerProcess)(REFGUID, REFIID, IUnknown **);
+
+static struct guest guest;
+static struct mmio_log mmio;
+
+static BOOL add_device(const GUID *instance, UINT64 base, IUnknown **device)
+{
+    VMIDL_FLEXIO_DEVICE_DESC desc;
+    HRESULT hr;
+
+    guest_device_desc(&desc, instance, &mmio, base);
+    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, device);
+    ok(hr == S_OK, "cannot add a device, hr %#lx\n", hr);
+    return hr == S_OK;
+}
+
+/* A published guest with device A, which has run once (KVM adds a thread
+ * to the process at a VM's first run). */
+static BOOL init_worker(IUnknown **device)
+{
+    HRESULT hr;
+
+    if (!create_guest(&guest)) return FALSE;
+    mmio_log_init(&mmio);
+    if (!add_device(&instance_a, BAR_A, device)) return FALSE;
+    hr = pVmidlPublishPartition(guest.partition);
+    ok(hr == S_OK, "cannot publish, hr %#lx\n", hr);
+    guest_reset_ops(&guest);
+    ok(guest_run(&guest) == S_OK, "guest run failed\n");
+    return hr == S_OK;
+}
+
+static void done_worker(IUnknown *device)
+{
+    IUnknown_Release(device);
+    guest_destroy(&guest);
+    mmio_log_cleanup(&mmio);
+}
+
+static IVmFiovGuestMmioMappings *start_driver(const GUID *instance)
+{
+    IVmFiovGuestMmioMappings *driver;
+    HRESULT hr;
+
+    hr = remote_driver_start(&guest, instance, &IID_IVmFiovGuestMmioMappings, (void **)&driver);
+    ok(hr == S_OK, "cannot start a driver process, hr %#lx\n", hr);
+    return SUCCEEDED(hr) ? driver : NULL;
+}
+
+/* The driver maps two pages of a section of its own at BAR0 and waits on
+ * an event of its own for the doorbell. */
+static void serve_device(IVmFiovGuestMmioMappings *driver, unsigned int tag)
+{
+    HRESULT hr;
+
+    hr = remote_driver_call(driver, REMOTE_OWN_RANGE, FIOV_BAR0, 0, 2, tag, NULL);
+    ok(hr == S_OK, "the driver's CreateSectionBackedMmioRange got hr %#lx\n", hr);
+    hr = remote_driver_call(driver, REMOTE_OWN_DOORBELL, FIOV_BAR0, DOORBELL, 0, DOORBELL_FLAGS, NULL);
+    ok(hr == S_OK, "the driver's RegisterDoorbell got hr %#lx\n", hr);
+}
+
+static UINT64 driver_wakes(IVmFiovGuestMmioMappings *driver)
+{
+    UINT64 wakes = ~0ull;
+    HRESULT hr = remote_driver_call(driver, REMOTE_WAKES, 0, 0, 0, 0, &wakes);
+
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    return wakes;
+}
+
+/* Ring i rings the doorbell of the device at bar, then waits (no exit)
+ * until the driver has acknowledged wake first + i through its section. */
+static unsigned int add_rings(UINT64 bar, unsigned int first, unsigned int count)
+{
+    unsigned int i, op = 0;
+
+    for (i = 0; i < count; i++)
+    {
+        guest_add_op(&guest, GUEST_OP_WRITE, 8, bar + DOORBELL, first + i);
+        op = guest_add_op(&guest, GUEST_OP_WAIT, 64, bar + ACK, first + i);
+    }
+    return op;
+}
+
+static unsigned int count_acked(unsigned int first_op, unsigned int count)
+{
+    unsigned int i, acked = 0;
+
+    for (i = 0; i < count; i++) acked += guest.ops[first_op + 2 * i + 1].result == 1;
+    return acked;
+}
+
+/* The guest writes and reads once in BAR0 of the device at base; which of
+ * the two reached the emulator, and what the read gave. */
+static void probe(UINT64 base, UINT64 write_offset, UINT64 read_offset, BOOL *write_trapped, BOOL *read_trapped,
+        UINT64 *read)
+{
+    unsigned int i, op;
+
+    mmio_log_reset(&mmio);
+    guest_reset_ops(&guest);
+    guest_add_op(&guest, GUEST_OP_WRITE, 8, base + write_offset, 1);
+    op = guest_add_op(&guest, GUEST_OP_READ, 8, base + read_offset, 0);
+    ok(guest_run(&guest) == S_OK, "guest run failed\n");
+    *write_trapped = *read_trapped = FALSE;
+    for (i = 0; i < mmio.count && i < ARRAYSIZE(mmio.accesses); i++)
+    {
+        const struct mmio_access *access = &mmio.accesses[i];
+
+        if (access->bar != FIOV_BAR0) continue;
+        if (access->is_write && access->offset == write_offset) *write_trapped = TRUE;
+        if (!access->is_write && access->offset == read_offset) *read_trapped = TRUE;
+    }
+    if (read) *read = guest.ops[op].result;
+}
+
+static DWORD WINAPI guest_thread(void *arg)
+{
+    return guest_run(&guest);
+}
+
+static LONGLONG now_ms(void)
+{
+    LARGE_INTEGER frequency, counter;
+
+    QueryPerformanceFrequency(&frequency);
+    QueryPerformanceCounter(&counter);
+    return counter.QuadPart * 1000 / frequency.QuadPart;
+}
+
+/* A child maps a section it made and the guest reads it; the child's
+ * auto-reset event wakes once per ring, and Unregister stops it. */
+static void test_ring_and_section(void)
+{
+    static const unsigned int rings = 200;
+    IVmFiovGuestMemoryFastNotification *notification;
+    IVmFiovGuestMmioMappings *driver;
+    BOOL write_trapped, read_trapped;
+    unsigned int i, page, op, first;
+    UINT64 value;
+    IUnknown *device;
+    HRESULT hr;
+
+    if (!init_worker(&device)) return;
+    if (!(driver = start_driver(&instance_a))) goto done;
+    serve_device(driver, 0x51);
+
+    mmio_log_reset(&mmio);
+    guest_reset_ops(&guest);
+    first = guest_add_op(&guest, GUEST_OP_READ, 8, BAR_A, 0);
+    for (page = 0; page < 2; page++)
+        for (i = 1; i < 400; i += 57) guest_add_op(&guest, GUEST_OP_READ, 8, BAR_A + page * PAGE + i * 8, 0);
+    guest_add_op(&guest, GUEST_OP_WRITE, 8, BAR_A + PAGE + 16, 0x1234);
+    ok(guest_run(&guest) == S_OK, "guest run failed\n");
+    ok(guest.ops[first].result == section_pattern(0x51, 0, 0), "the guest read %#I64x\n", guest.ops[first].result);
+    op = first + 1;
+    for (page = 0; page < 2; page++)
+        for (i = 1; i < 400; i += 57, op++)
+            ok(guest.ops[op].result == section_pattern(0x51, page, i), "page %u qword %u: the guest read %#I64x\n",
+                    page, i, guest.ops[op].result);
+    ok(!mmio.count, "%u accesses reached the emulator\n", mmio.count);
+    hr = remote_driver_call(driver, REMOTE_READ_SECTION, 0, 512 + 2, 0, 0, &value);
+    ok(hr == S_OK && value == 0x1234, "the driver's section holds %#I64x, hr %#lx\n", value, hr);
+
+    guest_reset_ops(&guest);
+    first = add_rings(BAR_A, 1, rings) + 1 - 2 * rings;
+    ok(guest_run(&guest) == S_OK, "guest run failed\n");
+    ok(count_acked(first, rings) == rings, "%u of %u rings acknowledged\n", count_acked(first, rings), rings);
+    ok(!mmio.count, "%u accesses reached the emulator\n", mmio.count);
+    Sleep(50);
+    value = driver_wakes(driver);
+    ok(value == rings, "the driver's event woke %I64u times for %u rings\n", value, rings);
+
+    IVmFiovGuestMmioMappings_QueryInterface(driver, &IID_IVmFiovGuestMemoryFastNotification, (void **)&notification);
+    hr = IVmFiovGuestMemoryFastNotification_UnregisterDoorbell(notification, FIOV_BAR0, DOORBELL, 0, DOORBELL_FLAGS);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    IVmFiovGuestMemoryFastNotification_Release(notification);
+    probe(BAR_A, DOORBELL, 0, &write_trapped, &read_trapped, &value);
+    ok(write_trapped, "a write to an unregistered doorbell did not reach the emulator\n");
+    ok(!read_trapped && value == section_pattern(0x51, 0, 0), "the range changed: %#I64x\n", value);
+    Sleep(50);
+    value = driver_wakes(driver);
+    ok(value == rings, "the driver's event woke %I64u times after Unregister\n", value);
+
+    hr = IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(driver, FIOV_BAR0, 0);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    probe(BAR_A, DOORBELL, 0, &write_trapped, &read_trapped, &value);
+    ok(read_trapped && value == guest_mmio_read_value(FIOV_BAR0, 0, 8), "a destroyed range still reads %#I64x\n", value);
+
+    IVmFiovGuestMmioMappings_Release(driver);
+done:
+    done_worker(device);
+}
+
+/* Two driver processes serve two devices of one worker; one that exits
+ * without a Release loses its range, the other keeps serving. */
+static void test_two_drivers(void)
+{
+    IVmFiovGuestMmioMappings *driver_a, *driver_b;
+    IUnknown *device_a, *device_b = NULL;
+    BOOL write_trapped, read_trapped;
+    unsigned int first_a, first_b;
+    LONGLONG start;
+    UINT64 value;
+
+    if (!init_worker(&device_a)) return;
+    if (!add_device(&instance_b, BAR_B, &device_b)) goto done;
+    if (!(driver_a = start_driver(&instance_a))) goto done;
+    if (!(driver_b = start_driver(&instance_b)))
+    {
+        IVmFiovGuestMmioMappings_Release(driver_a);
+        goto done;
+    }
+    serve_device(driver_a, 0xa1);
+    serve_device(driver_b, 0xb2);
+
+    guest_reset_ops(&guest);
+    first_a = add_rings(BAR_A, 1, 5) - 9;
+    first_b = add_rings(BAR_B, 1, 3) - 5;
+    guest_add_op(&guest, GUEST_OP_READ, 8, BAR_A + 8, 0);
+    guest_add_op(&guest, GUEST_OP_READ, 8, BAR_B + 8, 0);
+    mmio_log_reset(&mmio);
+    ok(guest_run(&guest) == S_OK, "guest run failed\n");
+    ok(count_acked(first_a, 5) == 5, "A: %u of 5 rings acknowledged\n", count_acked(first_a, 5));
+    ok(count_acked(first_b, 3) == 3, "B: %u of 3 rings acknowledged\n", count_acked(first_b, 3));
+    ok(guest.ops[first_b + 6].result == section_pattern(0xa1, 0, 1), "A reads %#I64x\n", guest.ops[first_b + 6].result);
+    ok(guest.ops[first_b + 7].result == section_pattern(0xb2, 0, 1), "B reads %#I64x\n", guest.ops[first_b + 7].result);
+    ok(!mmio.count, "%u accesses reached the emulator\n", mmio.count);
+    Sleep(50);
+    value = driver_wakes(driver_a);
+    ok(value == 5, "A's event woke %I64u times\n", value);
+    value = driver_wakes(driver_b);
+    ok(value == 3, "B's event woke %I64u times\n", value);
+
+    remote_driver_call(driver_b, REMOTE_EXIT, 0, 0, 0, 0, NULL);
+    start = now_ms();
+    do probe(BAR_B, DOORBELL, 8, &write_trapped, &read_trapped, NULL);
+    while (!(write_trapped && read_trapped) && now_ms() - start < 5000 && (Sleep(10), TRUE));
+    ok(write_trapped && read_trapped, "B's doorbell and range still there\n");
+    ok(now_ms() - start < 1000, "B's doorbell and range went after %I64d ms\n", now_ms() - start);
+    trace("a driver that exited without Release lost its doorbell and range within %I64d ms\n", now_ms() - start);
+
+    probe(BAR_A, DOORBELL, 8, &write_trapped, &read_trapped, &value);
+    ok(!write_trapped && !read_trapped && value == section_pattern(0xa1, 0, 1), "A changed: %#I64x\n", value);
+
+    IVmFiovGuestMmioMappings_Release(driver_b);
+    IVmFiovGuestMmioMappings_Release(driver_a);
+done:
+    if (device_b) IUnknown_Release(device_b);
+    done_worker(device_a);
+}
+
+/* TerminateProcess on a driver while the guest rings it: within 1 s its
+ * range traps, its doorbell reaches the emulator and what vmidl held for it
+ * is gone; then every count of the worker is back (Wine's RPC threads take
+ * their 5 s to go). */
+static void test_client_killed(void)
+{
+    static const unsigned int rings = 10000;
+    struct resources baseline, now;
+    IVmFiovGuestMmioMappings *driver;
+    BOOL write_trapped = FALSE, read_trapped = FALSE, released = FALSE;
+    unsigned int first;
+    LONGLONG start, elapsed;
+    HANDLE thread, process;
+    IUnknown *device;
+    HRESULT hr;
+
+    if (!init_worker(&device)) return;
+    if (!init_resource_counting()) goto done;
+    get_resources(&baseline);
+    if (!(driver = start_driver(&instance_a))) goto done;
+    serve_device(driver, 0x77);
+
+    guest_reset_ops(&guest);
+    first = add_rings(BAR_A, 1, rings) + 1 - 2 * rings;
+    thread = CreateThread(NULL, 0, guest_thread, NULL, 0, NULL);
+    start = now_ms();
+    while (count_acked(first, 50) < 50 && now_ms() - start < 10000) Sleep(1);
+    ok(count_acked(first, 50) == 50, "the driver does not answer\n");
+
+    start = now_ms();
+    process = remote_driver_kill(driver);
+    ok(!WaitForSingleObject(process, 5000), "the driver process does not end\n");
+    /* What this process holds for the driver: its process and pipes. */
+    IVmFiovGuestMmioMappings_Release(driver);
+    hr = pVmidlCancelRunVirtualProcessor(guest.partition, 0, 0);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    ok(!WaitForSingleObject(thread, 5000), "the guest does not stop\n");
+    CloseHandle(thread);
+    ok(count_acked(first, rings) < rings, "the guest finished before the driver was killed\n");
+
+    do
+    {
+        probe(BAR_A, DOORBELL, ACK, &write_trapped, &read_trapped, NULL);
+        get_resources(&now);
+        released = now.unix.anon_fds == baseline.unix.anon_fds && now.unix.shared_maps == baseline.unix.shared_maps
+                && now.handles <= baseline.handles;
+        elapsed = now_ms() - start;
+    } while (!(write_trapped && read_trapped && released) && elapsed < 5000 && (Sleep(10), TRUE));
+    ok(read_trapped, "the killed driver's range is still there\n");
+    ok(write_trapped, "the killed driver's doorbell is still there\n");
+    ok(released, "eventfds, epoll and KVM fds %u (baseline %u), shared mappings %u (%u), handles %lu (%lu)\n",
+            now.unix.anon_fds, baseline.unix.anon_fds, now.unix.shared_maps, baseline.unix.shared_maps,
+            now.handles, baseline.handles);
+    ok(elapsed < 1000, "the killed driver's range and doorbell went after %I64d ms\n", elapsed);
+    trace("a killed driver's range, doorbell, fds and handles went within %I64d ms\n", elapsed);
+
+    check_resources(&baseline);
+done:
+    done_worker(device);
+}
+
+struct worker_process
+{
+    HANDLE process, input, output;
+    GUID runtime_id, instance;
+};
+
+/* tools/worker's program, next to this one in the build tree. */
+static BOOL start_worker_program(struct worker_process *worker, const char *options)
+{
+    SECURITY_ATTRIBUTES inherit = {sizeof(inherit), NULL, TRUE};
+    STARTUPINFOA startup = {sizeof(startup)};
+    char path[MAX_PATH], cmdline[MAX_PATH + 100], line[200], runtime_id[64], instance[64], *p;
+    HANDLE child_in, child_out;
+    PROCESS_INFORMATION info;
+    WCHAR buffer[64];
+    DWORD size, length = 0;
+
+    GetModuleFileNameA(NULL, path, ARRAYSIZE(path));
+    if ((p = strrchr(path, '\\'))) *p = 0;
+    snprintf(cmdline, sizeof(cmdline), "\"%s\\..\\tools\\worker\\vmidl-worker.exe\" %s", path, options);
+
+    CreatePipe(&child_in, &worker->input, &inherit, 0);
+    CreatePipe(&worker->output, &child_out, &inherit, 0);
+    SetHandleInformation(worker->input, HANDLE_FLAG_INHERIT, 0);
+    SetHandleInformation(worker->output, HANDLE_FLAG_INHERIT, 0);
+    startup.dwFlags = STARTF_USESTDHANDLES;
+    startup.hStdInput = child_in;
+    startup.hStdOutput = child_out;
+    startup.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+    if (!CreateProcessA(NULL, cmdline, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &info))
+    {
+        ok(0, "cannot start %s, error %lu\n", cmdline, GetLastError());
+        CloseHandle(child_in);
+        CloseHandle(child_out);
+        return FALSE;
+    }
+    CloseHandle(child_in);
+    CloseHandle(child_out);
+    CloseHandle(info.hThread);
+    worker->process = info.hProcess;
+
+    while (length < sizeof(line) - 1 && ReadFile(worker->output, line + length, 1, &size, NULL) && size
+            && line[length] != '\n')
+        length++;
+    line[length] = 0;
+    if (sscanf(line, "vmidl-worker: VM %63s device %63s", runtime_id, instance) != 2)
+    {
+        ok(0, "the worker program said \"%s\"\n", line);
+        return FALSE;
+    }
+    MultiByteToWideChar(CP_ACP, 0, runtime_id, -1, buffer, ARRAYSIZE(buffer));
+    CLSIDFromString(buffer, &worker->runtime_id);
+    MultiByteToWideChar(CP_ACP, 0, instance, -1, buffer, ARRAYSIZE(buffer));
+    CLSIDFromString(buffer, &worker->instance);
+    return TRUE;
+}
+
+static void close_worker_program(struct worker_process *worker)
+{
+    CloseHandle(worker->input);
+    ok(!WaitForSingleObject(worker->process, 10000), "the worker program does not end\n");
+    CloseHandle(worker->output);
+    CloseHandle(worker->process);
+}
+
+/* Whether hr is what a call through a proxy gets once the worker is gone:
+ * RPC_S_SERVER_UNAVAILABLE, or RPC_S_CALL_FAILED for a call in flight. */
+static BOOL worker_gone(HRESULT hr)
+{
+    return hr == HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE) || hr == HRESULT_FROM_WIN32(RPC_S_CALL_FAILED);
+}
+
+/* The worker dies under a driver (this process): its calls fail at once,
+ * the RuntimeId is free again. */
+static void test_worker_killed(void)
+{
+    IVmFiovGuestMemoryFastNotification *notification = NULL;
+    IVmFiovGuestMmioMappings *mappings = NULL;
+    VMIDL_PARTITION_HANDLE partition;
+    struct worker_process worker;
+    IVmVirtualDeviceAccess *access;
+    HANDLE event, section;
+    IUnknown *device;
+    LONGLONG start, elapsed;
+    HRESULT hr;
+
+    if (!start_worker_program(&worker, "--idle")) return;
+
+    hr = pVmidlCreatePartition(&worker.runtime_id, 1, &partition);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "a RuntimeId another process has: got hr %#lx\n", hr);
+    if (SUCCEEDED(hr)) pVmidlDeletePartition(partition);
+
+    hr = pGetVmWorkerProcess(&worker.runtime_id, &IID_IVmVirtualDeviceAccess, (IUnknown **)&access);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    if (FAILED(hr)) goto done;
+    hr = IVmVirtualDeviceAccess_GetDevice(access, &FLEXIO_DEVICE_ID, &worker.instance, &device);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    IVmVirtualDeviceAccess_Release(access);
+    if (FAILED(hr)) goto done;
+    IUnknown_QueryInterface(device, &IID_IVmFiovGuestMmioMappings, (void **)&mappings);
+    IUnknown_QueryInterface(device, &IID_IVmFiovGuestMemoryFastNotification, (void **)&notification);
+    IUnknown_Release(device);
+
+    event = CreateEventA(NULL, FALSE, FALSE, NULL);
+    section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, PAGE, NULL);
+    hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, FIOV_BAR0, 0x5000, 0, DOORBELL_FLAGS, event);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, 6, 1, FiovMmioMappingFlagNone,
+            section, 0);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+
+    TerminateProcess(worker.process, 1);
+    ok(!WaitForSingleObject(worker.process, 5000), "the worker does not end\n");
+    start = now_ms();
+    hr = IVmFiovGuestMemoryFastNotification_UnregisterDoorbell(notification, FIOV_BAR0, 0x5000, 0, DOORBELL_FLAGS);
+    elapsed = now_ms() - start;
+    ok(worker_gone(hr), "UnregisterDoorbell got hr %#lx\n", hr);
+    ok(elapsed < 1000, "the call took %I64d ms\n", elapsed);
+    hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, FIOV_BAR0, 0x5000, 0, DOORBELL_FLAGS, event);
+    ok(worker_gone(hr), "RegisterDoorbell got hr %#lx\n", hr);
+    hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, 7, 1, FiovMmioMappingFlagNone,
+            section, 0);
+    ok(worker_gone(hr), "CreateSectionBackedMmioRange got hr %#lx\n", hr);
+    hr = IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(mappings, FIOV_BAR0, 6);
+    ok(worker_gone(hr), "DestroySectionBackedMmioRange got hr %#lx\n", hr);
+    elapsed = now_ms() - start;
+    ok(elapsed < 1000, "four calls took %I64d ms\n", elapsed);
+
+    IVmFiovGuestMemoryFastNotification_Release(notification);
+    IVmFiovGuestMmioMappings_Release(mappings);
+    CloseHandle(event);
+    CloseHandle(section);
+
+    access = (void *)0xdeadbeef;
+    hr = pGetVmWorkerProcess(&worker.runtime_id, &IID_IVmVirtualDeviceAccess, (IUnknown **)&access);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND) && !access, "a dead worker: got hr %#lx, %p\n", hr, access);
+    hr = pVmidlCreatePartition(&worker.runtime_id, 1, &partition);
+    ok(hr == S_OK, "the dead worker's RuntimeId: got hr %#lx\n", hr);
+    if (SUCCEEDED(hr)) pVmidlDeletePartition(partition);
+done:
+    TerminateProcess(worker.process, 1);
+    close_worker_program(&worker);
+}
+
+/* GetVmWorkerProcess's own answers, and publishing. */
+static void test_get_vm_worker_process(void)
+{
+    static const GUID unknown_id = {0x756e6b6e, 0x6f77, 0x6e21, {1, 2, 3, 4, 5, 6, 7, 8}};
+    IVmVirtualDeviceAccess *access;
+    IVmFiovGuestMmioMappings *driver;
+    IUnknown *device, *unknown, *found;
+    GUID runtime_id;
+    HRESULT hr;
+
+    if (!create_guest(&guest)) return;
+    mmio_log_init(&mmio);
+    if (!add_device(&instance_a, BAR_A, &device)) goto done;
+    runtime_id = guest.runtime_id;
+
+    hr = pGetVmWorkerProcess(&runtime_id, &IID_IVmVirtualDeviceAccess, NULL);
+    ok(hr == E_POINTER, "got hr %#lx\n", hr);
+    unknown = (void *)0xdeadbeef;
+    hr = pGetVmWorkerProcess(NULL, &IID_IVmVirtualDeviceAccess, &unknown);
+    ok(hr == E_INVALIDARG && !unknown, "got hr %#lx, %p\n", hr, unknown);
+    unknown = (void *)0xdeadbeef;
+    hr = pGetVmWorkerProcess(&runtime_id, NULL, &unknown);
+    ok(hr == E_INVALIDARG && !unknown, "got hr %#lx, %p\n", hr, unknown);
+    unknown = (void *)0xdeadbeef;
+    hr = pGetVmWorkerProcess(&unknown_id, &IID_IVmVirtualDeviceAccess, &unknown);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND) && !unknown, "an unknown id: got hr %#lx, %p\n", hr, unknown);
+    unknown = (void *)0xdeadbeef;
+    hr = pGetVmWorkerProcess(&runtime_id, &IID_IVmVirtualDeviceAccess, &unknown);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND) && !unknown, "not published: got hr %#lx, %p\n", hr, unknown);
+
+    hr = pVmidlPublishPartition(NULL);
+    ok(hr == E_INVALIDARG, "got hr %#lx\n", hr);
+    hr = pVmidlPublishPartition((VMIDL_PARTITION_HANDLE)(ULONG_PTR)0xdead0);
+    ok(hr == E_HANDLE, "got hr %#lx\n", hr);
+    hr = pVmidlPublishPartition(guest.partition);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = pVmidlPublishPartition(guest.partition);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "published twice: got hr %#lx\n", hr);
+
+    unknown = (void *)0xdeadbeef;
+    hr = pGetVmWorkerProcess(&runtime_id, &IID_IStream, &unknown);
+    ok(hr == E_NOINTERFACE && !unknown, "got hr %#lx, %p\n", hr, unknown);
+    hr = pGetVmWorkerProcess(&runtime_id, &IID_IUnknown, &unknown);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = IUnknown_QueryInterface(unknown, &IID_IVmVirtualDeviceAccess, (void **)&access);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    IUnknown_Release(unknown);
+
+    /* In the worker's own process it is the partition's object, no proxy:
+     * the device it gives is the very one the host added. */
+    hr = IVmVirtualDeviceAccess_GetDevice(access, &FLEXIO_DEVICE_ID, &instance_a, &found);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    if (SUCCEEDED(hr))
+    {
+        IUnknown_QueryInterface(found, &IID_IUnknown, (void **)&unknown);
+        ok(unknown == device, "got %p, the device is %p\n", unknown, device);
+        IUnknown_Release(unknown);
+        IUnknown_Release(found);
+    }
+    IVmVirtualDeviceAccess_Release(access);
+
+    /* In a process without a COM apartment it is what CoUnmarshalInterface says. */
+    if ((driver = start_driver(&instance_a)))
+    {
+        hr = remote_driver_uninitialized_hr(driver);
+        ok(hr == CO_E_NOTINITIALIZED, "a driver with no apartment got hr %#lx\n", hr);
+        IVmFiovGuestMmioMappings_Release(driver);
+    }
+
+    IUnknown_Release(device);
+    guest_destroy(&guest);
+    unknown = (void *)0xdeadbeef;
+    hr = pGetVmWorkerProcess(&runtime_id, &IID_IVmVirtualDeviceAccess, &unknown);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND) && !unknown, "deleted: got hr %#lx, %p\n", hr, unknown);
+    mmio_log_cleanup(&mmio);
+    return;
+done:
+    guest_destroy(&guest);
+    mmio_log_cleanup(&mmio);
+}
+
+/* A driver that passes a handle value of the worker's gets the object that
+ * value names in the driver: never the worker's own.  The value is one
+ * the driver cannot have yet: this process holds a few hundred handles. */
+static void test_confused_deputy(void)
+{
+    IVmFiovGuestMmioMappings *driver;
+    BOOL write_trapped, read_trapped, names_handle;
+    HANDLE fillers[256], event;
+    unsigned int i;
+    IUnknown *device;
+    HRESULT hr;
+
+    if (!init_worker(&device)) return;
+    if (!(driver = start_driver(&instance_a))) goto done;
+    for (i = 0; i < ARRAYSIZE(fillers); i++) fillers[i] = CreateEventA(NULL, FALSE, FALSE, NULL);
+    event = CreateEventA(NULL, FALSE, FALSE, NULL);
+
+    hr = remote_driver_register_raw(driver, FIOV_BAR0, DOORBELL, 0, DOORBELL_FLAGS, event, &names_handle);
+    ok(!names_handle, "%p names a handle in the driver\n", event);
+    ok(hr == E_HANDLE, "got hr %#lx\n", hr);
+    probe(BAR_A, DOORBELL, 0, &write_trapped, &read_trapped, NULL);
+    ok(write_trapped, "a doorbell was registered\n");
+    ok(WaitForSingleObject(event, 100) == WAIT_TIMEOUT, "the worker's own event was set\n");
+
+    CloseHandle(event);
+    for (i = 0; i < ARRAYSIZE(fillers); i++) CloseHandle(fillers[i]);
+    IVmFiovGuestMmioMappings_Release(driver);
+done:
+    done_worker(device);
+}
+
+/* A worker that deletes its partition cuts its drivers off: their calls
+ * fail with what Wine's COM says for a disconnected object,
+ * RPC_S_UNKNOWN_IF (Windows' says RPC_E_DISCONNECTED). */
+static BOOL disconnected(HRESULT hr)
+{
+    return hr == HRESULT_FROM_WIN32(RPC_S_UNKNOWN_IF) || hr == RPC_E_DISCONNECTED;
+}
+
+static void test_partition_deleted(void)
+{
+    IVmFiovGuestMmioMappings *driver;
+    IUnknown *device;
+    HRESULT hr;
+
+    if (!init_worker(&device)) return;
+    if (!(driver = start_driver(&instance_a))) goto done;
+    serve_device(driver, 0x33);
+
+    IUnknown_Release(device);
+    hr = pVmidlDeletePartition(guest.partition);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    guest.partition = NULL;
+    hr = IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(driver, FIOV_BAR0, 0);
+    ok(disconnected(hr), "got hr %#lx\n", hr);
+    hr = remote_driver_call(driver, REMOTE_OWN_DOORBELL, FIOV_BAR0, 0x9000, 0, DOORBELL_FLAGS, NULL);
+    ok(disconnected(hr), "got hr %#lx\n", hr);
+    IVmFiovGuestMmioMappings_Release(driver);
+    guest_destroy(&guest);
+    mmio_log_cleanup(&mmio);
+    return;
+done:
+    done_worker(device);
+}
+
+START_TEST(crossproc)
+{
+    if (!init_guest_test(&guest)) return;
+    guest_destroy(&guest);
+    pGetVmWorkerProcess = (void *)GetProcAddress(LoadLibraryA("vmwpctrl.dll"), "GetVmWorkerProcess");
+    if (!pGetVmWorkerProcess)
+    {
+        win_skip("vmwpctrl.dll has no GetVmWorkerProcess\n");
+        return;
+    }
+    /* This process is also a driver in test_worker_killed, and sees the
+     * partition's own objects in test_get_vm_worker_process. */
+    CoInitializeEx(NULL, COINIT_MULTITHREADED);
+
+    test_client_killed();
+    test_get_vm_worker_process();
+    test_ring_and_section();
+    test_two_drivers();
+    test_confused_deputy();
+    test_partition_deleted();
+    test_worker_killed();
+
+    CoUninitialize();
+}
