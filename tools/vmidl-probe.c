@@ -13,6 +13,8 @@
  *   6  /dev/kvm cannot be opened read-write (E_ACCESSDENIED)
  *   7  no usable KVM (ERROR_NOT_SUPPORTED)
  *   8  VmidlCreatePartition failed otherwise
+ *   9  what device hosts in other processes need is not in the prefix:
+ *      vmwpctrl.dll, or the interfaces' proxies (registered by wineboot -u)
  *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -24,10 +26,16 @@
 
 #include <windef.h>
 #include <winbase.h>
+#include <winreg.h>
 
 #include "vmidlhost.h"
 
+/* A RuntimeId names one partition in the prefix: this one is the probe's,
+ * told apart by its process id. */
 static const GUID probe_runtime_id = {0x7f1c5a8e, 0x2b4d, 0x4e61, {0x9a, 0x3c, 0x5d, 0x0e, 0x8b, 0x21, 0x6f, 0x47}};
+
+/* IVmFiovGuestMmioMappings's proxy, as the registration in vmidl.dll says. */
+static const char proxy_key[] = "Interface\\{9D416457-ABBC-46CF-8B93-901C68BEC627}\\ProxyStubClsid32";
 
 /* Wine marks its builtin PE files with this text after the DOS header. */
 static BOOL is_wine_builtin(HMODULE module)
@@ -49,11 +57,13 @@ int main(void)
     HRESULT (WINAPI *pVmidlCreatePartition)(REFGUID, UINT32, VMIDL_PARTITION_HANDLE *);
     HRESULT (WINAPI *pVmidlDeletePartition)(VMIDL_PARTITION_HANDLE);
     VMIDL_PARTITION_HANDLE partition;
+    GUID runtime_id = probe_runtime_id;
     char path[MAX_PATH];
     const char *version;
-    HMODULE module;
+    HMODULE module, vmwpctrl;
     DWORD error;
     HRESULT hr;
+    HKEY key;
 
     setvbuf(stdout, NULL, _IONBF, 0);
     if ((version = wine_version())) printf("wine: %s\n", version);
@@ -89,7 +99,23 @@ int main(void)
         return 5;
     }
 
-    hr = pVmidlCreatePartition(&probe_runtime_id, 1, &partition);
+    if (!(vmwpctrl = LoadLibraryA("vmwpctrl.dll")) || !GetProcAddress(vmwpctrl, "GetVmWorkerProcess"))
+    {
+        printf("vmwpctrl.dll: not in this prefix (error %lu): drivers in other processes cannot reach a VM worker\n",
+                GetLastError());
+        return 9;
+    }
+    printf("vmwpctrl.dll: loaded\n");
+    if (RegOpenKeyExA(HKEY_CLASSES_ROOT, proxy_key, 0, KEY_READ, &key))
+    {
+        printf("proxies: not registered in this prefix: drivers in other processes cannot call a VM worker\n");
+        return 9;
+    }
+    RegCloseKey(key);
+    printf("proxies: registered\n");
+
+    runtime_id.Data1 ^= GetCurrentProcessId();
+    hr = pVmidlCreatePartition(&runtime_id, 1, &partition);
     if (hr == E_ACCESSDENIED)
     {
         printf("/dev/kvm: cannot be opened read-write by this user (E_ACCESSDENIED)\n");
