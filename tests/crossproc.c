@@ -348,20 +348,38 @@ struct worker_process
     GUID runtime_id, instance;
 };
 
-/* tools/worker's program, next to this one in the build tree. */
+/* tools/worker's program in the build tree that holds this one (tests/ or
+ * tests/sanitize/). */
+static BOOL find_worker_program(char *path)
+{
+    char *p;
+
+    GetModuleFileNameA(NULL, path, MAX_PATH);
+    while ((p = strrchr(path, '\\')))
+    {
+        strcpy(p, "\\tools\\worker\\vmidl-worker.exe");
+        if (GetFileAttributesA(path) != INVALID_FILE_ATTRIBUTES) return TRUE;
+        *p = 0;
+    }
+    return FALSE;
+}
+
 static BOOL start_worker_program(struct worker_process *worker, const char *options)
 {
     SECURITY_ATTRIBUTES inherit = {sizeof(inherit), NULL, TRUE};
     STARTUPINFOA startup = {sizeof(startup)};
-    char path[MAX_PATH], cmdline[MAX_PATH + 100], line[200], runtime_id[64], instance[64], *p;
+    char path[MAX_PATH + 40], cmdline[MAX_PATH + 100], line[200], runtime_id[64], instance[64];
     HANDLE child_in, child_out;
     PROCESS_INFORMATION info;
     WCHAR buffer[64];
     DWORD size, length = 0;
 
-    GetModuleFileNameA(NULL, path, ARRAYSIZE(path));
-    if ((p = strrchr(path, '\\'))) *p = 0;
-    snprintf(cmdline, sizeof(cmdline), "\"%s\\..\\tools\\worker\\vmidl-worker.exe\" %s", path, options);
+    if (!find_worker_program(path))
+    {
+        ok(0, "no tools\\worker\\vmidl-worker.exe above this program\n");
+        return FALSE;
+    }
+    snprintf(cmdline, sizeof(cmdline), "\"%s\" %s", path, options);
 
     CreatePipe(&child_in, &worker->input, &inherit, 0);
     CreatePipe(&worker->output, &child_out, &inherit, 0);

@@ -66,12 +66,12 @@ static LONG own_wakes;
 /* Acknowledges each wake in the section, where the guest waits for it. */
 static DWORD WINAPI own_doorbell_proc(void *arg)
 {
-    for (;;)
+    while (!WaitForSingleObject(own_event, INFINITE))
     {
-        WaitForSingleObject(own_event, INFINITE);
         InterlockedIncrement(&own_wakes);
         if (own_view) ((volatile UINT64 *)own_view)[REMOTE_DRIVER_ACK_OFFSET / 8] = own_wakes;
     }
+    return 1;
 }
 
 static HRESULT create_own_range(IVmFiovGuestMmioMappings *mappings, FIOV_BAR_SELECTOR bar, UINT64 bar_offset_pages,
