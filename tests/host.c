@@ -35,6 +35,29 @@ static void test_partition_vps(void)
     ok(hr == S_OK, "got hr %#lx\n", hr);
 }
 
+/* A RuntimeId names one partition in the prefix while it lives (another
+ * process: crossproc.c). */
+static void test_runtime_id(void)
+{
+    VMIDL_PARTITION_HANDLE partition, second;
+    GUID runtime_id;
+    HRESULT hr;
+
+    guest_new_runtime_id(&runtime_id);
+    hr = pVmidlCreatePartition(&runtime_id, 1, &partition);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    if (FAILED(hr)) return;
+    second = (VMIDL_PARTITION_HANDLE)0xdeadbeef;
+    hr = pVmidlCreatePartition(&runtime_id, 1, &second);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "a live RuntimeId: got hr %#lx\n", hr);
+    ok(!second, "got %p\n", second);
+    hr = pVmidlDeletePartition(partition);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = pVmidlCreatePartition(&runtime_id, 1, &partition);
+    ok(hr == S_OK, "a deleted partition's RuntimeId: got hr %#lx\n", hr);
+    if (SUCCEEDED(hr)) pVmidlDeletePartition(partition);
+}
+
 static void test_run_guest(void)
 {
     VMIDL_RUN_VP_EXIT_CONTEXT exit;
@@ -270,6 +293,7 @@ START_TEST(host)
     guest_destroy(&guest);
 
     test_partition_vps();
+    test_runtime_id();
     test_run_guest();
     test_device_mmio();
     test_delete_with_devices();
