@@ -25,6 +25,7 @@
 #ifndef __VMIDL_BENCH_H
 #define __VMIDL_BENCH_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <x86intrin.h>
 
@@ -60,7 +61,8 @@ enum bench_mode
 {
     BENCH_MODE_NONE,
     BENCH_MODE_SYNC,        /* clock ping-pong: count rounds */
-    BENCH_MODE_WAKE,        /* P1: rdtsc -> samples[i], ring, wait for ack == i + 1 */
+    BENCH_MODE_WAKE,        /* P1: wait for *ack_address == 0, then count times: rdtsc ->
+                             * samples[i], ring, wait for *ack_address == i + 1 */
     BENCH_MODE_WRITES,      /* P2: count dword writes of value to address; result = TSC */
     BENCH_MODE_BANDWIDTH,   /* P3: touch, then reps x (rep stosq, 8-byte reads) */
     BENCH_MODE_STORM,       /* P6: count rings over the 64 storm doorbells */
@@ -83,7 +85,8 @@ struct bench_ctl
     uint64_t result;        /* 0x30: TSC ticks (guest) */
     uint64_t failures;      /* 0x38: timeouts seen by the guest */
     volatile uint64_t ack;  /* 0x40: host -> guest */
-    uint64_t pad1[7];
+    uint64_t ack_address;   /* 0x48: where BENCH_MODE_WAKE waits (&ack, or a BAR page) */
+    uint64_t pad1[6];
     volatile uint64_t guest_seq;    /* 0x80 */
     volatile uint64_t guest_tsc;    /* 0x88 */
     uint64_t pad2[6];
@@ -143,6 +146,7 @@ static inline void bench_start_mode(struct bench_ctl *ctl, enum bench_mode mode,
     ctl->address = address;
     ctl->value = BENCH_TRIGGER;
     ctl->ack = 0;
+    ctl->ack_address = BENCH_CTL + offsetof(struct bench_ctl, ack);
     ctl->guest_seq = ctl->host_seq = 0;
 }
 

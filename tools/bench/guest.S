@@ -26,6 +26,7 @@
     .equ CTL_RESULT, 0x30
     .equ CTL_FAILURES, 0x38
     .equ CTL_ACK, 0x40
+    .equ CTL_ACK_ADDRESS, 0x48
     .equ CTL_GUEST_SEQ, 0x80
     .equ CTL_GUEST_TSC, 0x88
     .equ CTL_HOST_SEQ, 0xc0
@@ -103,13 +104,25 @@ sync_next:
     inc r13
     jmp sync_next
 
-    /* P1: samples[i] = TSC; ring; wait until ack == i + 1. */
+    /* P1: wait until the qword at ack_address (the control block's
+     * ack, or a section-backed BAR page that a driver in another process
+     * writes) is 0: the host is ready.  Then for each i: samples[i] = TSC;
+     * ring; wait until the ack == i + 1. */
 mode_wake:
     mov r12, [rbx + CTL_COUNT]
     mov rsi, [rbx + CTL_ADDRESS]
     mov r9, [rbx + CTL_VALUE]
+    mov rdi, [rbx + CTL_ACK_ADDRESS]
     xor r13, r13
     mov r14, SAMPLES
+    mov rcx, SPIN_LIMIT
+1:  cmp qword ptr [rdi], 0
+    je wake_next
+    pause
+    dec rcx
+    jnz 1b
+    inc r15                         /* the host never got ready */
+    jmp done
 wake_next:
     cmp r13, r12
     je done
@@ -118,7 +131,7 @@ wake_next:
     mov [rsi], r9d                  /* the doorbell */
     inc r13
     mov rcx, SPIN_LIMIT
-1:  cmp [rbx + CTL_ACK], r13
+1:  cmp [rdi], r13
     je wake_next
     pause
     dec rcx
