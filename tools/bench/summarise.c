@@ -231,11 +231,25 @@ static int ratio_met(double project, double baseline, int higher_is_better, doub
     return higher_is_better ? ratio >= target : ratio <= target;
 }
 
+/* A latency judged on p50 and p99 (proj[] and base[]) against a ratio
+ * target: prints both ratios and ends in the line of the worse one,
+ * NAME-p50-us or NAME-p99-us, met when both are. */
+static void latency_verdict(const char *id, const char *name, const double *proj, const double *base, double target)
+{
+    int worst = proj[1] / base[1] > proj[0] / base[0];
+    char line_name[64];
+
+    printf("    ratio p50 %.3f  p99 %.3f  (the line below shows the worse of the two)\n", proj[0] / base[0],
+            proj[1] / base[1]);
+    snprintf(line_name, sizeof(line_name), "%s-%s-us", name, worst ? "p99" : "p50");
+    verdict(id, line_name, proj[worst], base[worst], 0, target, "",
+            ratio_met(proj[0], base[0], 0, target) && ratio_met(proj[1], base[1], 0, target));
+}
+
 static void figure_p1(void)
 {
     double proj[2] = {p50("P1", "wake_us", "project"), p99("P1", "wake_us", "project")};
     double nat[2] = {p50("P1", "wake_us", "native"), p99("P1", "wake_us", "native")};
-    int worst = proj[1] / nat[1] > proj[0] / nat[0];
 
     printf("P1  guest doorbell write -> waiting thread returns (one way, guest TSC -> host TSC)\n");
     printf("    clocks: guest-host TSC offset measured by ping-pong before and after each run;\n"
@@ -246,10 +260,7 @@ static void figure_p1(void)
     printf("    project (WaitForSingleObject): p50 %.2f us  p99 %.2f us  (n=%zu)\n", proj[0], proj[1],
             get("P1", "wake_us", "project") ? get("P1", "wake_us", "project")->count : 0);
     printf("    native  (condvar waiter):      p50 %.2f us  p99 %.2f us\n", nat[0], nat[1]);
-    printf("    ratio p50 %.3f  p99 %.3f  (the line below shows the worse of the two)\n", proj[0] / nat[0],
-            proj[1] / nat[1]);
-    verdict("P1", worst ? "doorbell-wake-p99-us" : "doorbell-wake-p50-us", proj[worst], nat[worst], 0, 1.10, "",
-            ratio_met(proj[0], nat[0], 0, 1.10) && ratio_met(proj[1], nat[1], 0, 1.10));
+    latency_verdict("P1", "doorbell-wake", proj, nat, 1.10);
 }
 
 /* Wine's share of P1 and P6: wineserver requests per delivered ring, from
@@ -431,7 +442,6 @@ static void figure_p8(void)
     double nat[2] = {p50("P8", "roundtrip_us", "native"), p99("P8", "roundtrip_us", "native")};
     struct series *busy = get("P8", "contended_us", "project");
     double busy_p99 = percentile(busy, 99);
-    int worst = proj[1] / nat[1] > proj[0] / nat[0];
     char extra[256];
 
     printf("P8  intercepted MMIO round trip: a guest dword read of a BAR page with no fast path, answered by the\n"
@@ -439,10 +449,7 @@ static void figure_p8(void)
     printf("    project (VmidlRunVirtualProcessor -> MMIO callback): p50 %.2f us  p99 %.2f us  (n=%zu)\n", proj[0],
             proj[1], get("P8", "roundtrip_us", "project") ? get("P8", "roundtrip_us", "project")->count : 0);
     printf("    native  (KVM_EXIT_MMIO answered by its run loop):    p50 %.2f us  p99 %.2f us\n", nat[0], nat[1]);
-    printf("    ratio p50 %.3f  p99 %.3f  (the line below shows the worse of the two)\n", proj[0] / nat[0],
-            proj[1] / nat[1]);
-    verdict("P8", worst ? "mmio-roundtrip-p99-us" : "mmio-roundtrip-p50-us", proj[worst], nat[worst], 0, 1.10, "",
-            ratio_met(proj[0], nat[0], 0, 1.10) && ratio_met(proj[1], nat[1], 0, 1.10));
+    latency_verdict("P8", "mmio-roundtrip", proj, nat, 1.10);
 
     printf("P8  the same while another thread releases a device with 1,024 doorbells and a third moves the BAR of a\n"
            "    device with 4 ranges and 4 doorbells back and forth until the release is over (and its eventfds closed)\n");
