@@ -245,38 +245,61 @@ static HANDLE start_waiter(LPTHREAD_START_ROUTINE proc)
     return thread;
 }
 
-/* The ring phase the instrumented pass counts opens on this thread before
- * its first wait, so before the guest rings, and closes after the last
- * ring was handled but before it is acked, so before the guest can finish
- * and the main thread go on: inside are the rings and nothing else. */
+static HANDLE wake_go;          /* the waiter may take the next chunk */
+
+/* One thread waits through all of P1's chunks; the first warms up.  The ring phase the instrumented
+ * pass counts opens on this thread before its first wait of a chunk, so
+ * before the guest rings, and closes after the last ring was handled but
+ * before it is acked, so before the guest can finish and the main thread
+ * go on: inside are the rings and nothing else. */
 static DWORD WINAPI wake_proc(void *arg)
 {
+    unsigned int chunk;
     UINT64 i, now;
 
-    mark("BEGIN P1 ring");
-    waiter_ready = 1;
-    for (i = 0; i < BENCH_P1_SAMPLES; i++)
+    for (chunk = 0; chunk <= BENCH_WAKE_CHUNKS; chunk++)
     {
-        if (WaitForSingleObject(doorbell_event, 2000)) { host_failed = 1; return 1; }
-        now = bench_tsc();
-        emit("P1", "wake_us", bench_ticks_us((double)now - (double)(samples[i] - clock_offset)));
-        if (i + 1 == BENCH_P1_SAMPLES) mark("END P1 ring %u", BENCH_P1_SAMPLES);
-        ctl->ack = i + 1;
+        BOOL record = chunk > 0;
+
+        WaitForSingleObject(wake_go, INFINITE);
+        if (record) mark("BEGIN P1 ring");
+        waiter_ready = 1;
+        for (i = 0; i < BENCH_WAKE_CHUNK; i++)
+        {
+            if (WaitForSingleObject(doorbell_event, 2000)) { host_failed = 1; return 1; }
+            now = bench_tsc();
+            if (record) emit("P1", "wake_us", bench_ticks_us((double)now - (double)(samples[i] - clock_offset)));
+            if (record && i + 1 == BENCH_WAKE_CHUNK) mark("END P1 ring %u", BENCH_WAKE_CHUNK);
+            ctl->ack = i + 1;
+        }
     }
     return 0;
 }
 
+static void p1_wake_chunk(void)
+{
+    bench_start_mode(ctl, BENCH_MODE_WAKE, BENCH_WAKE_CHUNK, BENCH_D0_BAR0 + BENCH_DOORBELL_OFF);
+    waiter_ready = 0;
+    SetEvent(wake_go);
+    while (!waiter_ready) SwitchToThread();
+    if (run_guest() || host_failed) die("P1: lost a doorbell");
+}
+
+/* One chunk to warm up: a Wine process's first moments are disturbed
+ * (a new prefix session starts its services meanwhile). */
 static void bench_p1(void)
 {
+    unsigned int i;
     HANDLE thread;
     INT64 before;
 
     clock_sync("before");
     before = clock_offset;
-    bench_start_mode(ctl, BENCH_MODE_WAKE, BENCH_P1_SAMPLES, BENCH_D0_BAR0 + BENCH_DOORBELL_OFF);
-    thread = start_waiter(wake_proc);
-    if (run_guest() || host_failed) die("P1: lost a doorbell");
+    if (!(wake_go = CreateEventA(NULL, FALSE, FALSE, NULL))) die("CreateEvent failed");
+    thread = start_thread(wake_proc, NULL);
+    for (i = 0; i <= BENCH_WAKE_CHUNKS; i++) p1_wake_chunk();
     join_thread(thread);
+    CloseHandle(wake_go);
     clock_sync("after");
     emit("P1", "clock_drift_us", bench_ticks_us(clock_offset - before));
 }

@@ -100,6 +100,9 @@ struct bench_ctl
 /* Samples per round; the driver runs several rounds of each side. */
 #define BENCH_SYNC_ROUNDS   400     /* clock ping-pongs, before and after P1 */
 #define BENCH_P1_SAMPLES    2000
+#define BENCH_WAKE_CHUNKS   8       /* bench.exe runs P1 in chunks; both sides first run one
+                                     * chunk that is not recorded, to warm up */
+#define BENCH_WAKE_CHUNK    (BENCH_P1_SAMPLES / BENCH_WAKE_CHUNKS)
 #define BENCH_P2_BATCHES    20
 #define BENCH_P2_DOORBELLS  200     /* doorbell or ioeventfd writes per batch */
 #define BENCH_P2_TRAPS      50      /* trapped MMIO writes per batch */
