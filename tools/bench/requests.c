@@ -7,7 +7,14 @@
  * A marker is an open_event request naming "vmidl-bench-mark BEGIN FIGURE
  * VARIANT" or "vmidl-bench-mark END FIGURE VARIANT UNITS".  Between the two,
  * every request by any thread of the process that made the markers counts,
- * the markers themselves excepted.  Threads are attributed to processes
+ * the markers themselves excepted.  The bench is the process of the first
+ * marker; a phase that another process marks (a driver process that the
+ * bench started, P9) counts that process's requests as "driver:NAME" and
+ * the bench's, which serves it, as "worker:NAME", except those of the
+ * bench's threads that marked themselves with "vmidl-bench-mark ASIDE":
+ * they take no part in the driver's calls (one only sends the driver
+ * commands and waits for the answers, another waits for its own turn), so
+ * their requests belong to no call.  Threads are attributed to processes
  * from the trace itself: init_first_thread replies name the pid of a
  * process's first thread, and a new_thread request for the current process
  * (process=ffffffff) puts the new thread in its caller's process.  A
@@ -51,10 +58,10 @@ static struct phase *phases;
 static size_t phase_count;
 static int round_number;
 
-/* Per thread id: its process, and whether its last request was new_thread
- * in its own process. */
+/* Per thread id: its process, whether its last request was new_thread in
+ * its own process, and whether it stands aside from a driver's phases. */
 static unsigned int *pid_of;
-static unsigned char *own_new_thread;
+static unsigned char *own_new_thread, *aside;
 static size_t tid_capacity;
 
 static void fail(unsigned long line, const char *fmt, ...)
@@ -77,7 +84,8 @@ static void ensure_tid(unsigned int tid)
     while (capacity <= tid) capacity *= 2;
     pid_of = realloc(pid_of, capacity * sizeof(*pid_of));
     own_new_thread = realloc(own_new_thread, capacity);
-    if (!pid_of || !own_new_thread)
+    aside = realloc(aside, capacity);
+    if (!pid_of || !own_new_thread || !aside)
     {
         fprintf(stderr, "bench-requests: out of memory\n");
         exit(1);
@@ -85,7 +93,7 @@ static void ensure_tid(unsigned int tid)
     for (i = tid_capacity; i < capacity; i++)
     {
         pid_of[i] = UNKNOWN_PID;
-        own_new_thread[i] = 0;
+        own_new_thread[i] = aside[i] = 0;
     }
     tid_capacity = capacity;
 }
@@ -128,7 +136,7 @@ static unsigned int hex_field(const char *text, const char *field)
 
 int main(int argc, char **argv)
 {
-    unsigned int bench_pid = UNKNOWN_PID;
+    unsigned int bench_pid = UNKNOWN_PID, open_pid = UNKNOWN_PID;
     struct phase *open = NULL;
     unsigned long line_number = 0, open_requests = 0, open_line = 0;
     struct phase current;       /* names counted in the open phase */
@@ -198,19 +206,20 @@ int main(int argc, char **argv)
             snprintf(text, sizeof(text), "%.*s", (int)strcspn(end, "\""), end);
             if (pid_of[tid] == UNKNOWN_PID) fail(line_number, "marker \"%s\" from a thread of unknown process", text);
             if (bench_pid == UNKNOWN_PID) bench_pid = pid_of[tid];
-            else if (bench_pid != pid_of[tid]) fail(line_number, "marker \"%s\" from another process", text);
             fields = sscanf(text, "%7s %7s %47s %lu", verb, figure, variant, &units);
             if (fields >= 3 && !strcmp(verb, "BEGIN"))
             {
                 if (open) fail(line_number, "\"%s\" inside another phase", text);
                 open = find_phase(figure, variant);
+                open_pid = pid_of[tid];
                 open_requests = 0;
                 open_line = line_number;
                 current.name_count = 0;
             }
             else if (fields == 4 && !strcmp(verb, "END"))
             {
-                if (!open || strcmp(open->figure, figure) || strcmp(open->variant, variant) || !units)
+                if (!open || strcmp(open->figure, figure) || strcmp(open->variant, variant) || !units
+                        || pid_of[tid] != open_pid)
                     fail(line_number, "\"%s\" does not close the phase open", text);
                 printf("project %d %s %s_requests %.6g\n", round_number, figure, variant,
                         (double)open_requests / units);
@@ -221,15 +230,29 @@ int main(int argc, char **argv)
                     count_name(open, current.names[i].name, strlen(current.names[i].name), current.names[i].count);
                 open = NULL;
             }
+            else if (!strcmp(text, "ASIDE") && pid_of[tid] == bench_pid) aside[tid] = 1;
             else if (strcmp(text, "INIT")) fail(line_number, "unknown marker \"%s\"", text);
             continue;
         }
         if (!open) continue;
         if (pid_of[tid] == UNKNOWN_PID)
             fail(line_number, "a request in a counted phase from thread %04x, of unknown process", tid);
-        if (pid_of[tid] != bench_pid) continue;
+        if (open_pid == bench_pid)
+        {
+            if (pid_of[tid] != bench_pid) continue;
+            count_name(&current, name, name_len, 1);
+        }
+        else
+        {
+            char side_name[64];
+
+            if (pid_of[tid] == open_pid) snprintf(side_name, sizeof(side_name), "driver:%.*s", (int)name_len, name);
+            else if (pid_of[tid] == bench_pid && !aside[tid])
+                snprintf(side_name, sizeof(side_name), "worker:%.*s", (int)name_len, name);
+            else continue;
+            count_name(&current, side_name, strlen(side_name), 1);
+        }
         open_requests++;
-        count_name(&current, name, name_len, 1);
     }
     fclose(trace);
     free(line);
