@@ -16,6 +16,10 @@
  *              MMIO (BAR0 64 KiB, 1,024 doorbells at +j * 8)
  *   0xc3000000 P8: the device whose BAR0 (64 KiB: doorbells on page 0,
  *              ranges on pages 1-4) moves to 0xc3100000 and back meanwhile
+ *   0xc4000000 P9: the device of the driver in another process (BAR0
+ *              64 KiB): its doorbell at +0, the page of its section that
+ *              holds the ack at +0x1000; the timed calls on pages 2-4 and
+ *              doorbells at +8 and +16 (see BENCH_P9_*)
  *   0xd0000000 the P4 device's BAR0 (32 MiB), 0xe0000000 the P5 device's BAR0
  *
  * Copyright 2026 The vmidl authors
@@ -55,13 +59,22 @@
 #define BENCH_P8_MOVER_BAR  0xc3000000ull
 #define BENCH_P8_MOVER_ALT  0xc3100000ull
 #define BENCH_P8_BAR_SIZE   0x10000ull
+#define BENCH_P9_BAR        0xc4000000ull
+#define BENCH_P9_BAR_SIZE   0x10000ull
+#define BENCH_P9_ACK_PAGE   1           /* the driver's section: the ack the guest waits for at +0 */
+#define BENCH_P9_PAGE_PROXIED 2         /* timed Create/Destroy through the proxies */
+#define BENCH_P9_PAGE_LOCAL 3           /* the same in process */
+#define BENCH_P9_PAGE_EMPTY 4           /* no range ever: Destroy there is the null call */
+#define BENCH_P9_BELL_PROXIED 8         /* timed Register/Unregister through the proxies */
+#define BENCH_P9_BELL_LOCAL 16          /* the same in process */
+#define BENCH_P9_RESERVED_FLAG 0x100    /* a doorbell flag that RegisterDoorbell refuses */
 #define BENCH_TRIGGER       1           /* every doorbell: dword, value 1 */
 
 enum bench_mode
 {
     BENCH_MODE_NONE,
     BENCH_MODE_SYNC,        /* clock ping-pong: count rounds */
-    BENCH_MODE_WAKE,        /* P1: wait for *ack_address == 0, then count times: rdtsc ->
+    BENCH_MODE_WAKE,        /* P1, P9: wait for *ack_address == 0, then count times: rdtsc ->
                              * samples[i], ring, wait for *ack_address == i + 1 */
     BENCH_MODE_WRITES,      /* P2: count dword writes of value to address; result = TSC */
     BENCH_MODE_BANDWIDTH,   /* P3: touch, then reps x (rep stosq, 8-byte reads) */
@@ -100,8 +113,8 @@ struct bench_ctl
 /* Samples per round; the driver runs several rounds of each side. */
 #define BENCH_SYNC_ROUNDS   400     /* clock ping-pongs, before and after P1 */
 #define BENCH_P1_SAMPLES    2000
-#define BENCH_WAKE_CHUNKS   8       /* bench.exe runs P1 in chunks; both sides first run one
-                                     * chunk that is not recorded, to warm up */
+#define BENCH_WAKE_CHUNKS   8       /* bench.exe runs P1 and P9 in chunks, interleaved; both sides
+                                     * first run one chunk that is not recorded, to warm up */
 #define BENCH_WAKE_CHUNK    (BENCH_P1_SAMPLES / BENCH_WAKE_CHUNKS)
 #define BENCH_P2_BATCHES    20
 #define BENCH_P2_DOORBELLS  200     /* doorbell or ioeventfd writes per batch */
@@ -119,6 +132,7 @@ struct bench_ctl
 #define BENCH_P8_MOVER_RANGES 4     /* and on the device whose BAR moves */
 #define BENCH_P8_MOVER_DOORBELLS 4
 #define BENCH_REQUEST_SAMPLES 8     /* timed SetEvent calls per P4 iteration */
+#define BENCH_P9_CALL_SAMPLES 40    /* of each call, each side (an Unregister takes ~8 ms) */
 
 static const unsigned int bench_p4_counts[] = {0, 100, 1000, 4000};
 static const unsigned int bench_p5_counts[] = {0, 100, 1000};

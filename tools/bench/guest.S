@@ -104,7 +104,7 @@ sync_next:
     inc r13
     jmp sync_next
 
-    /* P1: wait until the qword at ack_address (the control block's
+    /* P1, P9: wait until the qword at ack_address (the control block's
      * ack, or a section-backed BAR page that a driver in another process
      * writes) is 0: the host is ready.  Then for each i: samples[i] = TSC;
      * ring; wait until the ack == i + 1. */
