@@ -18,6 +18,7 @@
 #include "objbase.h"
 #include "vmfiov.h"
 #include "vmidl_test.h"
+#include "child.h"
 
 #define PAGE 0x1000
 #define BAR_A GUEST_BAR_BASE
@@ -364,14 +365,17 @@ static BOOL find_worker_program(char *path)
     return FALSE;
 }
 
+static void close_worker_program(struct worker_process *worker)
+{
+    CloseHandle(worker->input);
+    ok(!WaitForSingleObject(worker->process, 10000), "the worker program does not end\n");
+    CloseHandle(worker->output);
+    CloseHandle(worker->process);
+}
+
 static BOOL start_worker_program(struct worker_process *worker, const char *options)
 {
-    SECURITY_ATTRIBUTES inherit = {sizeof(inherit), NULL, TRUE};
-    STARTUPINFOA startup = {sizeof(startup)};
     char path[MAX_PATH + 40], cmdline[MAX_PATH + 100], line[200], runtime_id[64], instance[64];
-    HANDLE child_in, child_out;
-    PROCESS_INFORMATION info;
-    WCHAR buffer[64];
     DWORD size, length = 0;
 
     if (!find_worker_program(path))
@@ -380,49 +384,25 @@ static BOOL start_worker_program(struct worker_process *worker, const char *opti
         return FALSE;
     }
     snprintf(cmdline, sizeof(cmdline), "\"%s\" %s", path, options);
-
-    CreatePipe(&child_in, &worker->input, &inherit, 0);
-    CreatePipe(&worker->output, &child_out, &inherit, 0);
-    SetHandleInformation(worker->input, HANDLE_FLAG_INHERIT, 0);
-    SetHandleInformation(worker->output, HANDLE_FLAG_INHERIT, 0);
-    startup.dwFlags = STARTF_USESTDHANDLES;
-    startup.hStdInput = child_in;
-    startup.hStdOutput = child_out;
-    startup.hStdError = GetStdHandle(STD_ERROR_HANDLE);
-    if (!CreateProcessA(NULL, cmdline, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &info))
+    if (!(worker->process = start_child_process(cmdline, &worker->input, &worker->output)))
     {
         ok(0, "cannot start %s, error %lu\n", cmdline, GetLastError());
-        CloseHandle(child_in);
-        CloseHandle(child_out);
         return FALSE;
     }
-    CloseHandle(child_in);
-    CloseHandle(child_out);
-    CloseHandle(info.hThread);
-    worker->process = info.hProcess;
 
     while (length < sizeof(line) - 1 && ReadFile(worker->output, line + length, 1, &size, NULL) && size
             && line[length] != '\n')
         length++;
     line[length] = 0;
-    if (sscanf(line, "vmidl-worker: VM %63s device %63s", runtime_id, instance) != 2)
+    if (sscanf(line, "vmidl-worker: VM %63s device %63s", runtime_id, instance) != 2
+            || !guid_from_text(runtime_id, &worker->runtime_id) || !guid_from_text(instance, &worker->instance))
     {
         ok(0, "the worker program said \"%s\"\n", line);
+        TerminateProcess(worker->process, 1);
+        close_worker_program(worker);
         return FALSE;
     }
-    MultiByteToWideChar(CP_ACP, 0, runtime_id, -1, buffer, ARRAYSIZE(buffer));
-    CLSIDFromString(buffer, &worker->runtime_id);
-    MultiByteToWideChar(CP_ACP, 0, instance, -1, buffer, ARRAYSIZE(buffer));
-    CLSIDFromString(buffer, &worker->instance);
     return TRUE;
-}
-
-static void close_worker_program(struct worker_process *worker)
-{
-    CloseHandle(worker->input);
-    ok(!WaitForSingleObject(worker->process, 10000), "the worker program does not end\n");
-    CloseHandle(worker->output);
-    CloseHandle(worker->process);
 }
 
 /* Whether hr is what a call through a proxy gets once the worker is gone:

@@ -26,6 +26,7 @@
 #include "objbase.h"
 #include "vmfiov.h"
 #include "vmidl_test.h"
+#include "child.h"
 
 struct request
 {
@@ -174,18 +175,13 @@ BOOL remote_driver_child(void)
     struct answer answer = {S_OK};
     struct request request;
     GUID runtime_id, instance;
-    WCHAR buffer[64];
     IUnknown *device, *unknown;
     char **argv;
     DWORD size;
     HRESULT hr;
 
     if (winetest_get_mainargs(&argv) < 5 || strcmp(argv[2], "driver")) return FALSE;
-
-    MultiByteToWideChar(CP_ACP, 0, argv[3], -1, buffer, ARRAYSIZE(buffer));
-    CLSIDFromString(buffer, &runtime_id);
-    MultiByteToWideChar(CP_ACP, 0, argv[4], -1, buffer, ARRAYSIZE(buffer));
-    CLSIDFromString(buffer, &instance);
+    if (!guid_from_text(argv[3], &runtime_id) || !guid_from_text(argv[4], &instance)) ExitProcess(4);
 
     pGetVmWorkerProcess = (void *)GetProcAddress(LoadLibraryA("vmwpctrl.dll"), "GetVmWorkerProcess");
     if (!pGetVmWorkerProcess) ExitProcess(1);
@@ -420,74 +416,42 @@ HRESULT remote_driver_uninitialized_hr(void *iface)
     return remote_driver_from_iface(iface)->uninitialized_hr;
 }
 
-static void guid_string(const GUID *guid, char *buffer)
-{
-    WCHAR string[64];
-
-    StringFromGUID2(guid, string, ARRAYSIZE(string));
-    WideCharToMultiByte(CP_ACP, 0, string, -1, buffer, 64, NULL, NULL);
-}
-
 HRESULT remote_driver_start(struct guest *guest, const GUID *instance, REFIID iid, void **iface)
 {
-    SECURITY_ATTRIBUTES inherit = {sizeof(inherit), NULL, TRUE};
-    STARTUPINFOA startup = {sizeof(startup)};
-    HANDLE child_in, child_out, requests, answers;
-    char cmdline[MAX_PATH + 200], id[64], instance_id[64], **argv;
+    char cmdline[MAX_PATH + 200], id[GUID_TEXT_LENGTH], instance_id[GUID_TEXT_LENGTH], **argv;
     struct answer ready = {S_OK};
     struct remote_driver *driver;
-    PROCESS_INFORMATION info;
+    HANDLE process, requests, answers;
     DWORD size;
     HRESULT hr = S_OK;
 
-    CreatePipe(&child_in, &requests, &inherit, 0);
-    CreatePipe(&answers, &child_out, &inherit, 0);
-    SetHandleInformation(requests, HANDLE_FLAG_INHERIT, 0);
-    SetHandleInformation(answers, HANDLE_FLAG_INHERIT, 0);
-    startup.dwFlags = STARTF_USESTDHANDLES;
-    startup.hStdInput = child_in;
-    startup.hStdOutput = child_out;
-    startup.hStdError = GetStdHandle(STD_ERROR_HANDLE);
-
     winetest_get_mainargs(&argv);
-    guid_string(&guest->runtime_id, id);
-    guid_string(instance, instance_id);
+    guid_to_text(&guest->runtime_id, id);
+    guid_to_text(instance, instance_id);
     sprintf(cmdline, "\"%s\" %s driver %s %s", argv[0], argv[1], id, instance_id);
-    if (!CreateProcessA(NULL, cmdline, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &info))
-        hr = HRESULT_FROM_WIN32(GetLastError());
-    CloseHandle(child_in);
-    CloseHandle(child_out);
-    if (FAILED(hr)) goto failed;
-    CloseHandle(info.hThread);
+    if (!(process = start_child_process(cmdline, &requests, &answers))) return HRESULT_FROM_WIN32(GetLastError());
 
     if (!ReadFile(answers, &ready, sizeof(ready), &size, NULL) || size != sizeof(ready))
     {
         DWORD code = 0;
-        WaitForSingleObject(info.hProcess, 10000);
-        GetExitCodeProcess(info.hProcess, &code);
-        hr = HRESULT_FROM_WIN32(ERROR_PROCESS_ABORTED);
+        WaitForSingleObject(process, 10000);
+        GetExitCodeProcess(process, &code);
         trace("the driver process failed to start, exit code %lu\n", code);
-    }
-    if (FAILED(hr))
-    {
-        CloseHandle(info.hProcess);
-        goto failed;
+        CloseHandle(process);
+        CloseHandle(requests);
+        CloseHandle(answers);
+        return HRESULT_FROM_WIN32(ERROR_PROCESS_ABORTED);
     }
 
     driver = calloc(1, sizeof(*driver));
     driver->IVmFiovGuestMmioMappings_iface.lpVtbl = &remote_driver_mmio_mappings_vtbl;
     driver->IVmFiovGuestMemoryFastNotification_iface.lpVtbl = &remote_driver_fast_notification_vtbl;
     driver->refcount = 1;
-    driver->process = info.hProcess;
+    driver->process = process;
     driver->requests = requests;
     driver->answers = answers;
     driver->uninitialized_hr = ready.value;
     hr = remote_driver_QueryInterface(&driver->IVmFiovGuestMmioMappings_iface, iid, iface);
     remote_driver_Release(&driver->IVmFiovGuestMmioMappings_iface);
-    return hr;
-
-failed:
-    CloseHandle(requests);
-    CloseHandle(answers);
     return hr;
 }

@@ -35,6 +35,7 @@
 #include "objbase.h"
 #include "vmfiov.h"
 #include "guest.h"
+#include "child.h"
 #include "vmidltest/vmidltest.h"
 #include "bench/bench.h"
 
@@ -911,11 +912,9 @@ static void p9_driver_wake(HANDLE event, volatile UINT64 *ack, BOOL record, HAND
 
 static GUID p9_guid(const char *text)
 {
-    WCHAR buffer[64];
     GUID guid;
 
-    MultiByteToWideChar(CP_ACP, 0, text, -1, buffer, ARRAYSIZE(buffer));
-    if (FAILED(CLSIDFromString(buffer, &guid))) die("P9 driver: bad GUID %s", text);
+    if (!guid_from_text(text, &guid)) die("P9 driver: bad GUID %s", text);
     return guid;
 }
 
@@ -978,42 +977,18 @@ struct p9_driver
     HANDLE process, requests, answers;
 };
 
-static void guid_text(const GUID *guid, char *text)
-{
-    WCHAR buffer[64];
-
-    StringFromGUID2(guid, buffer, ARRAYSIZE(buffer));
-    WideCharToMultiByte(CP_ACP, 0, buffer, -1, text, 64, NULL, NULL);
-}
-
 static void p9_start_driver(struct p9_driver *driver, const GUID *instance_id)
 {
-    SECURITY_ATTRIBUTES inherit = {sizeof(inherit), NULL, TRUE};
-    STARTUPINFOA startup = {sizeof(startup)};
-    char cmdline[MAX_PATH + 200], exe[MAX_PATH], runtime_text[64], instance_text[64];
-    PROCESS_INFORMATION info;
-    HANDLE child_in, child_out;
+    char cmdline[MAX_PATH + 200], exe[MAX_PATH], runtime_text[GUID_TEXT_LENGTH], instance_text[GUID_TEXT_LENGTH];
     UINT64 ready;
 
     CHECK(pVmidlPublishPartition(guest.partition));
-    if (!CreatePipe(&child_in, &driver->requests, &inherit, 0) || !CreatePipe(&driver->answers, &child_out, &inherit, 0))
-        die("CreatePipe failed");
-    SetHandleInformation(driver->requests, HANDLE_FLAG_INHERIT, 0);
-    SetHandleInformation(driver->answers, HANDLE_FLAG_INHERIT, 0);
-    startup.dwFlags = STARTF_USESTDHANDLES;
-    startup.hStdInput = child_in;
-    startup.hStdOutput = child_out;
-    startup.hStdError = GetStdHandle(STD_ERROR_HANDLE);
     GetModuleFileNameA(NULL, exe, sizeof(exe));
-    guid_text(&guest.runtime_id, runtime_text);
-    guid_text(instance_id, instance_text);
+    guid_to_text(&guest.runtime_id, runtime_text);
+    guid_to_text(instance_id, instance_text);
     sprintf(cmdline, "\"%s\"%s p9-driver %s %s", exe, tracing ? " --trace" : "", runtime_text, instance_text);
-    if (!CreateProcessA(NULL, cmdline, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &info))
+    if (!(driver->process = start_child_process(cmdline, &driver->requests, &driver->answers)))
         die("cannot start the P9 driver process, error %lu", GetLastError());
-    CloseHandle(child_in);
-    CloseHandle(child_out);
-    CloseHandle(info.hThread);
-    driver->process = info.hProcess;
     if (!read_all(driver->answers, &ready, sizeof(ready))) die("the P9 driver process failed to start");
 }
 

@@ -30,6 +30,7 @@
 #include "objbase.h"
 #include "vmfiov.h"
 #include "guest.h"
+#include "child.h"
 #include "demo/ring_driver.h"
 
 #define DRIVER_TIMEOUT_MS 300000
@@ -60,7 +61,6 @@ static HRESULT CALLBACK device_mmio(void *context, UINT32 bar, UINT64 offset, UI
 
 static BOOL parse_options(int argc, char **argv, struct options *options)
 {
-    WCHAR buffer[64];
     int i;
 
     memset(options, 0, sizeof(*options));
@@ -73,21 +73,12 @@ static BOOL parse_options(int argc, char **argv, struct options *options)
         else if (!strcmp(argv[i], "--driver") && i + 1 < argc) options->driver = argv[++i];
         else if (!strcmp(argv[i], "--runtime-id") && i + 1 < argc)
         {
-            MultiByteToWideChar(CP_ACP, 0, argv[++i], -1, buffer, ARRAYSIZE(buffer));
-            if (FAILED(CLSIDFromString(buffer, &options->runtime_id))) return FALSE;
+            if (!guid_from_text(argv[++i], &options->runtime_id)) return FALSE;
             options->has_runtime_id = TRUE;
         }
         else return FALSE;
     }
     return options->in_process + options->idle + !!options->driver <= 1;
-}
-
-static void guid_string(const GUID *guid, char *buffer)
-{
-    WCHAR string[64];
-
-    StringFromGUID2(guid, string, ARRAYSIZE(string));
-    WideCharToMultiByte(CP_ACP, 0, string, -1, buffer, 64, NULL, NULL);
 }
 
 static HANDLE start_driver(const char *program, const char *runtime_id, const char *instance)
@@ -159,7 +150,7 @@ static void wait_for_stdin_end(void)
 
 int main(int argc, char **argv)
 {
-    char runtime_id[64], instance[64];
+    char runtime_id[GUID_TEXT_LENGTH], instance[GUID_TEXT_LENGTH];
     IVmVirtualDeviceAccess *access = NULL;
     VMIDL_FLEXIO_DEVICE_DESC desc;
     struct ring_driver driver = {0};
@@ -206,8 +197,8 @@ int main(int argc, char **argv)
         printf("vmidl-worker: cannot publish the partition (hr %#lx)\n", hr);
         goto release;
     }
-    guid_string(&guest.runtime_id, runtime_id);
-    guid_string(&ring_device_instance, instance);
+    guid_to_text(&guest.runtime_id, runtime_id);
+    guid_to_text(&ring_device_instance, instance);
     printf("vmidl-worker: VM %s device %s\n", runtime_id, instance);
 
     if (options.idle)
