@@ -202,10 +202,15 @@ HRESULT WINAPI VmidlSetBarAddress(VMIDL_PARTITION_HANDLE Partition, REFGUID Inst
  * (ranges, doorbells) goes when that process ends or releases the device,
  * even while this process still holds the device.  Intercepted MMIO stays
  * with the device's MMIO callback in this process.  vmidl does this work on
- * a thread of its own in COM's multithreaded apartment; the partition stays
- * published until it is deleted.  Errors: ERROR_ALREADY_EXISTS when already
- * published; a COM HRESULT when the object cannot be marshaled (the proxies
- * are registered in a prefix by wineboot -u, see vmidl-prefix). */
+ * a thread of its own in COM's multithreaded apartment (it loads ole32 on
+ * the first call); the partition stays published until it is deleted.  At
+ * most 63 other processes are connected to this process at a time (one
+ * that reaches several of its partitions counts once for each): the next
+ * GetVmWorkerProcess gets ERROR_NO_SYSTEM_RESOURCES.  Errors:
+ * E_INVALIDARG for NULL, E_HANDLE for a deleted or made-up handle,
+ * ERROR_ALREADY_EXISTS when already published; a COM HRESULT when the
+ * object cannot be marshaled (vmwpctrl.dll's proxies are registered in a
+ * prefix by wineboot -u, see vmidl-prefix). */
 HRESULT WINAPI VmidlPublishPartition(VMIDL_PARTITION_HANDLE Partition);
 
 /* The partition's IVmVirtualDeviceAccess, what GetVmWorkerProcess hands out

@@ -26,6 +26,7 @@
 #define DOORBELL 0x8008
 #define DOORBELL_FLAGS (SIZE_QWORD | ANY_VALUE)
 #define ACK REMOTE_DRIVER_ACK_OFFSET
+#define MAX_CONNECTIONS 63
 
 static const GUID instance_a = {0x63726f73, 0x7370, 0x726f, {0x63, 0x41, 0, 0, 0, 0, 0, 1}};
 static const GUID instance_b = {0x63726f73, 0x7370, 0x726f, {0x63, 0x42, 0, 0, 0, 0, 0, 2}};
@@ -289,8 +290,10 @@ done:
 static void test_client_killed(void)
 {
     static const unsigned int rings = 10000;
+    IVmFiovGuestMemoryFastNotification *notification;
     struct resources baseline, now;
     IVmFiovGuestMmioMappings *driver;
+    HANDLE event, section;
     BOOL write_trapped = FALSE, read_trapped = FALSE, released = FALSE;
     unsigned int first;
     LONGLONG start, elapsed;
@@ -303,6 +306,24 @@ static void test_client_killed(void)
     get_resources(&baseline);
     if (!(driver = start_driver(&instance_a))) goto done;
     serve_device(driver, 0x77);
+
+    /* Handles the worker duplicates for calls that fail must go too. */
+    event = CreateEventA(NULL, FALSE, FALSE, NULL);
+    section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, PAGE, NULL);
+    hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(driver, FIOV_BAR0, 4, 1, 0, event, 0);
+    ok(hr == E_HANDLE, "an event for a section: got hr %#lx\n", hr);
+    hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(driver, FIOV_BAR0, 0, 1, 0, section, 0);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "over the driver's range: got hr %#lx\n", hr);
+    IVmFiovGuestMmioMappings_QueryInterface(driver, &IID_IVmFiovGuestMemoryFastNotification, (void **)&notification);
+    hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, FIOV_BAR0, DOORBELL, 0, DOORBELL_FLAGS,
+            event);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "the driver's doorbell again: got hr %#lx\n", hr);
+    hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, FIOV_BAR0, 0x9000, 0, DOORBELL_FLAGS,
+            section);
+    ok(hr == E_HANDLE, "a section for an event: got hr %#lx\n", hr);
+    IVmFiovGuestMemoryFastNotification_Release(notification);
+    CloseHandle(event);
+    CloseHandle(section);
 
     guest_reset_ops(&guest);
     first = add_rings(BAR_A, 1, rings) + 1 - 2 * rings;
@@ -631,8 +652,83 @@ done:
     done_worker(device);
 }
 
+/* Child: "vmidl_test.exe crossproc connect RUNTIME_ID...": reaches each
+ * worker, answers each HRESULT on stdout, and lets them go when stdin ends. */
+static BOOL connect_child(void)
+{
+    IUnknown *objects[MAX_CONNECTIONS + 1];
+    HANDLE out = GetStdHandle(STD_OUTPUT_HANDLE);
+    int argc, i, count;
+    char **argv, byte;
+    GUID runtime_id;
+    DWORD size;
+    HRESULT hr;
+
+    argc = winetest_get_mainargs(&argv);
+    if (argc < 3 || strcmp(argv[2], "connect")) return FALSE;
+    pGetVmWorkerProcess = (void *)GetProcAddress(LoadLibraryA("vmwpctrl.dll"), "GetVmWorkerProcess");
+    enter_mta();
+    for (i = 3, count = 0; i < argc && count < (int)ARRAYSIZE(objects); i++, count++)
+    {
+        objects[count] = NULL;
+        if (!guid_from_text(argv[i], &runtime_id)) hr = E_INVALIDARG;
+        else hr = pGetVmWorkerProcess(&runtime_id, &IID_IVmVirtualDeviceAccess, &objects[count]);
+        WriteFile(out, &hr, sizeof(hr), &size, NULL);
+    }
+    while (ReadFile(GetStdHandle(STD_INPUT_HANDLE), &byte, 1, &size, NULL) && size) ;
+    for (i = 0; i < count; i++) if (objects[i]) IUnknown_Release(objects[i]);
+    leave_mta();
+    ExitProcess(0);
+}
+
+/* The worker waits on each (process, published partition) pair it serves,
+ * at most MAX_CONNECTIONS at a time: the next gets ERROR_NO_SYSTEM_RESOURCES
+ * until one goes. */
+static void test_connection_cap(void)
+{
+    VMIDL_PARTITION_HANDLE partitions[MAX_CONNECTIONS + 1];
+    char *cmdline, **argv;
+    HANDLE process, input, output;
+    unsigned int i, created;
+    GUID runtime_id;
+    DWORD size;
+    HRESULT hr;
+
+    cmdline = malloc(MAX_PATH + ARRAYSIZE(partitions) * GUID_TEXT_LENGTH);
+    winetest_get_mainargs(&argv);
+    sprintf(cmdline, "\"%s\" %s connect", argv[0], argv[1]);
+    for (created = 0; created < ARRAYSIZE(partitions); created++)
+    {
+        guest_new_runtime_id(&runtime_id);
+        if (FAILED(hr = pVmidlCreatePartition(&runtime_id, 1, &partitions[created]))
+                || FAILED(hr = pVmidlPublishPartition(partitions[created])))
+            break;
+        strcat(cmdline, " ");
+        guid_to_text(&runtime_id, cmdline + strlen(cmdline));
+    }
+    ok(created == ARRAYSIZE(partitions), "partition %u: got hr %#lx\n", created, hr);
+
+    if (created == ARRAYSIZE(partitions) && (process = start_child_process(cmdline, &input, &output)))
+    {
+        for (i = 0; i < created; i++)
+        {
+            hr = E_FAIL;
+            ReadFile(output, &hr, sizeof(hr), &size, NULL);
+            if (i < MAX_CONNECTIONS) ok(hr == S_OK, "connection %u: got hr %#lx\n", i, hr);
+            else ok(hr == HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES), "one more: got hr %#lx\n", hr);
+        }
+        CloseHandle(input);
+        ok(!WaitForSingleObject(process, 10000), "the child does not end\n");
+        CloseHandle(output);
+        CloseHandle(process);
+    }
+    for (i = 0; i < created; i++) pVmidlDeletePartition(partitions[i]);
+    free(cmdline);
+}
+
 START_TEST(crossproc)
 {
+    if (connect_child()) return;
     if (!init_guest_test(&guest)) return;
     guest_destroy(&guest);
     pGetVmWorkerProcess = (void *)GetProcAddress(LoadLibraryA("vmwpctrl.dll"), "GetVmWorkerProcess");
@@ -643,7 +739,7 @@ START_TEST(crossproc)
     }
     /* This process is also a driver in test_worker_killed, and sees the
      * partition's own objects in test_get_vm_worker_process. */
-    CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    enter_mta();
 
     test_client_killed();
     test_get_vm_worker_process();
@@ -652,6 +748,7 @@ START_TEST(crossproc)
     test_confused_deputy();
     test_partition_deleted();
     test_worker_killed();
+    test_connection_cap();
 
-    CoUninitialize();
+    leave_mta();
 }

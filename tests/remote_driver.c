@@ -187,7 +187,7 @@ BOOL remote_driver_child(void)
     if (!pGetVmWorkerProcess) ExitProcess(1);
     /* Before the process has a COM apartment: the ready answer says what that gives. */
     answer.value = pGetVmWorkerProcess(&runtime_id, &IID_IVmVirtualDeviceAccess, &unknown);
-    CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    enter_mta();
     if (FAILED(hr = pGetVmWorkerProcess(&runtime_id, &IID_IVmVirtualDeviceAccess, (IUnknown **)&access)))
         ExitProcess(2);
     if (FAILED(hr = IVmVirtualDeviceAccess_GetDevice(access, &FLEXIO_DEVICE_ID, &instance, &device)))
@@ -206,7 +206,7 @@ BOOL remote_driver_child(void)
     IVmFiovGuestMemoryFastNotification_Release(notification);
     IVmFiovGuestMmioMappings_Release(mappings);
     IVmVirtualDeviceAccess_Release(access);
-    CoUninitialize();
+    leave_mta();
     ExitProcess(0);
 }
 

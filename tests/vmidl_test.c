@@ -27,6 +27,29 @@ BOOL create_guest_(const char *file, int line, struct guest *guest)
 
 BOOL device_test_remote;
 
+/* ole32 is loaded only by the tests that use COM themselves: it brings
+ * user32 and gdi32, whose start-up memcheck cannot judge (see Makefile.am's
+ * check-sanitize), into every process that imports it. */
+static HMODULE ole32(void)
+{
+    static HMODULE module;
+
+    if (!module) module = LoadLibraryA("ole32.dll");
+    return module;
+}
+
+HRESULT enter_mta(void)
+{
+    HRESULT (WINAPI *pCoInitializeEx)(void *, DWORD) = (void *)GetProcAddress(ole32(), "CoInitializeEx");
+    return pCoInitializeEx(NULL, COINIT_MULTITHREADED);
+}
+
+void leave_mta(void)
+{
+    void (WINAPI *pCoUninitialize)(void) = (void *)GetProcAddress(ole32(), "CoUninitialize");
+    pCoUninitialize();
+}
+
 BOOL init_device_test(struct guest *guest, struct mmio_log *log, const GUID *instance, REFIID iid,
         IUnknown **device, void **iface)
 {
@@ -209,10 +232,19 @@ void get_resources(struct resources *r)
     }
 }
 
+/* While a driver process is connected, this process's handle count is
+ * not its own to settle: Wine's RPC transport keeps one event per pipe
+ * connection cached, or not, as its reads and writes happened to overlap.
+ * crossproc.c counts handles once the driver is gone. */
+static BOOL handles_count(void)
+{
+    return !device_test_remote;
+}
+
 static BOOL resources_settled(const struct resources *now, const struct resources *baseline)
 {
     return now->unix.fds <= baseline->unix.fds && now->unix.threads <= baseline->unix.threads
-            && now->unix.maps <= baseline->unix.maps && now->handles <= baseline->handles;
+            && now->unix.maps <= baseline->unix.maps && (now->handles <= baseline->handles || !handles_count());
 }
 
 void check_resources_(const char *file, int line, const struct resources *baseline)
@@ -238,6 +270,7 @@ void check_resources_(const char *file, int line, const struct resources *baseli
             now.unix.maps, baseline->unix.maps);
     ok_(file, line)(now.unix.threads == baseline->unix.threads, "threads: %u, baseline %u\n",
             now.unix.threads, baseline->unix.threads);
+    if (!handles_count()) return;
     ok_(file, line)(now.handles == baseline->handles, "handles: %lu, baseline %lu\n", now.handles, baseline->handles);
     if (now.handles != baseline->handles) trace_handles();
 }

@@ -33,6 +33,10 @@ extern BOOL create_guest_(const char *file, int line, struct guest *guest);
  * in another process that reaches this one with GetVmWorkerProcess
  * (tests/remote_driver.c). */
 extern BOOL device_test_remote;
+/* CoInitializeEx(NULL, COINIT_MULTITHREADED) and CoUninitialize, from an
+ * ole32 loaded on first use. */
+extern HRESULT enter_mta(void);
+extern void leave_mta(void);
 #ifdef VMIDL_TEST_REMOTE
 #define START_DEVICE_TEST(name) \
     static void device_test_##name(void); \

@@ -5,23 +5,33 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <stdio.h>
 #include "child.h"
-#include "objbase.h"
 
+/* Without ole32's StringFromGUID2 and CLSIDFromString: a test process
+ * that loads no COM keeps ole32's user32 and gdi32 out (see Makefile.am's
+ * check-sanitize). */
 void guid_to_text(const GUID *guid, char text[GUID_TEXT_LENGTH])
 {
-    WCHAR buffer[GUID_TEXT_LENGTH];
-
-    StringFromGUID2(guid, buffer, ARRAYSIZE(buffer));
-    WideCharToMultiByte(CP_ACP, 0, buffer, -1, text, GUID_TEXT_LENGTH, NULL, NULL);
+    snprintf(text, GUID_TEXT_LENGTH, "{%08lX-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X}", guid->Data1,
+            guid->Data2, guid->Data3, guid->Data4[0], guid->Data4[1], guid->Data4[2], guid->Data4[3],
+            guid->Data4[4], guid->Data4[5], guid->Data4[6], guid->Data4[7]);
 }
 
 BOOL guid_from_text(const char *text, GUID *guid)
 {
-    WCHAR buffer[64];
+    unsigned int data2, data3, data4[8], i;
+    unsigned long data1;
+    int end = 0;
 
-    MultiByteToWideChar(CP_ACP, 0, text, -1, buffer, ARRAYSIZE(buffer));
-    return SUCCEEDED(CLSIDFromString(buffer, guid));
+    if (sscanf(text, "{%8lx-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x}%n", &data1, &data2, &data3, &data4[0], &data4[1],
+            &data4[2], &data4[3], &data4[4], &data4[5], &data4[6], &data4[7], &end) != 11 || end != 38 || text[end])
+        return FALSE;
+    guid->Data1 = data1;
+    guid->Data2 = data2;
+    guid->Data3 = data3;
+    for (i = 0; i < 8; i++) guid->Data4[i] = data4[i];
+    return TRUE;
 }
 
 HANDLE start_child_process(char *cmdline, HANDLE *input, HANDLE *output)

@@ -1,15 +1,11 @@
 /*
- * vmidl.dll entry points, the proxy/stub factory of what it marshals, and
- * the one NTSTATUS -> HRESULT conversion.
+ * vmidl.dll's entry point and the one NTSTATUS -> HRESULT conversion.
  *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "vmidl_private.h"
-#include "objbase.h"
-#include "rpcproxy.h"
-#include "vmidl_worker.h"
 #include "wine/debug.h"
 
 WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
@@ -42,39 +38,4 @@ BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
         break;
     }
     return TRUE;
-}
-
-/* From the dlldata.c widl writes for vmidl_ps.idl. */
-extern HRESULT WINAPI vmidl_ps_DllGetClassObject(REFCLSID clsid, REFIID riid, void **out);
-
-HRESULT WINAPI DllGetClassObject(REFCLSID clsid, REFIID riid, void **out)
-{
-    TRACE("clsid %s, riid %s, out %p\n", debugstr_guid(clsid), debugstr_guid(riid), out);
-
-    if (IsEqualCLSID(clsid, &CLSID_PSFactoryBuffer)) return vmidl_ps_DllGetClassObject(clsid, riid, out);
-    *out = NULL;
-    return CLASS_E_CLASSNOTAVAILABLE;
-}
-
-/* Its threads and its unix half stay for the life of the process. */
-HRESULT WINAPI DllCanUnloadNow(void)
-{
-    return S_FALSE;
-}
-
-/* The registration widl made for vmidl_ps.idl (the same wineboot applies):
- * ProxyStubClsid32 of each marshaled interface, and the factory's CLSID. */
-HRESULT WINAPI DllRegisterServer(void);
-HRESULT WINAPI DllUnregisterServer(void);
-
-HRESULT WINAPI DllRegisterServer(void)
-{
-    TRACE("\n");
-    return __wine_register_resources();
-}
-
-HRESULT WINAPI DllUnregisterServer(void)
-{
-    TRACE("\n");
-    return __wine_unregister_resources();
 }

@@ -59,6 +59,33 @@ static LONG watch_reservations;
 
 static void client_ended(struct client *client);
 
+/* The COM runtime, loaded when the first partition is published: a host
+ * that never publishes never loads it (ole32 brings user32 and gdi32). */
+static HRESULT (WINAPI *pCoInitializeEx)(void *, DWORD);
+static HRESULT (WINAPI *pCoMarshalInterface)(IStream *, REFIID, IUnknown *, DWORD, void *, DWORD);
+static HRESULT (WINAPI *pCoReleaseMarshalData)(IStream *);
+static HRESULT (WINAPI *pCoDisconnectObject)(IUnknown *, DWORD);
+static HRESULT (WINAPI *pCreateStreamOnHGlobal)(HGLOBAL, BOOL, IStream **);
+static HRESULT (WINAPI *pGetHGlobalFromStream)(IStream *, HGLOBAL *);
+static RPC_STATUS (WINAPI *pI_RpcBindingInqLocalClientPID)(RPC_BINDING_HANDLE, ULONG *);
+
+static BOOL load_com(void)
+{
+    HMODULE ole32 = LoadLibraryW(L"ole32.dll"), rpcrt4 = LoadLibraryW(L"rpcrt4.dll");
+
+    if (!ole32 || !rpcrt4) return FALSE;
+#define LOAD(module, func) if (!(p##func = (void *)GetProcAddress(module, #func))) return FALSE
+    LOAD(ole32, CoInitializeEx);
+    LOAD(ole32, CoMarshalInterface);
+    LOAD(ole32, CoReleaseMarshalData);
+    LOAD(ole32, CoDisconnectObject);
+    LOAD(ole32, CreateStreamOnHGlobal);
+    LOAD(ole32, GetHGlobalFromStream);
+    LOAD(rpcrt4, I_RpcBindingInqLocalClientPID);
+#undef LOAD
+    return TRUE;
+}
+
 static void mta_run_queue(void)
 {
     struct mta_work *work;
@@ -88,7 +115,7 @@ static DWORD WINAPI mta_thread_proc(void *arg)
     HANDLE ready = arg;
     DWORD ret;
 
-    mta_status = CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    mta_status = pCoInitializeEx(NULL, COINIT_MULTITHREADED);
     SetEvent(ready);
     if (FAILED(mta_status)) return 0;
 
@@ -110,7 +137,7 @@ static BOOL WINAPI mta_start(INIT_ONCE *once, void *param, void **context)
     GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN,
             (const WCHAR *)mta_thread_proc, &module);
     ready = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (!ready || !(mta_waits[0] = CreateEventW(NULL, FALSE, FALSE, NULL))
+    if (!ready || !load_com() || !(mta_waits[0] = CreateEventW(NULL, FALSE, FALSE, NULL))
             || !(thread = CreateThread(NULL, 0, mta_thread_proc, ready, 0, NULL)))
     {
         mta_status = HRESULT_FROM_WIN32(GetLastError());
@@ -579,7 +606,7 @@ static void client_disconnect(struct client *client)
     client_unwatch(client);
     for (i = 0; i < count; i++)
     {
-        CoDisconnectObject(views[i], 0);
+        pCoDisconnectObject(views[i], 0);
         IUnknown_Release(views[i]);
     }
     free(views);
@@ -729,7 +756,7 @@ static HRESULT WINAPI broker_Connect(IVmidlWorker *iface, REFIID riid, IUnknown 
 
     if (!out) return E_POINTER;
     *out = NULL;
-    if ((status = I_RpcBindingInqLocalClientPID(NULL, &pid)) == RPC_S_NO_CALL_ACTIVE)
+    if ((status = pI_RpcBindingInqLocalClientPID(NULL, &pid)) == RPC_S_NO_CALL_ACTIVE)
     {
         if (FAILED(hr = device_access_create(broker->partition, &access))) return hr;
         hr = IVmVirtualDeviceAccess_QueryInterface(access, riid, (void **)out);
@@ -792,12 +819,12 @@ static void publish_work(void *arg)
     InitializeSRWLock(&broker->lock);
     list_init(&broker->clients);
 
-    if (FAILED(hr = CreateStreamOnHGlobal(NULL, TRUE, &broker->marshal_data))) goto failed;
-    if (FAILED(hr = CoMarshalInterface(broker->marshal_data, &IID_IVmidlWorker, (IUnknown *)&broker->IVmidlWorker_iface,
+    if (FAILED(hr = pCreateStreamOnHGlobal(NULL, TRUE, &broker->marshal_data))) goto failed;
+    if (FAILED(hr = pCoMarshalInterface(broker->marshal_data, &IID_IVmidlWorker, (IUnknown *)&broker->IVmidlWorker_iface,
             MSHCTX_LOCAL, NULL, MSHLFLAGS_TABLESTRONG)))
         goto failed;
     IStream_Seek(broker->marshal_data, zero, STREAM_SEEK_CUR, &size);
-    GetHGlobalFromStream(broker->marshal_data, &global);
+    pGetHGlobalFromStream(broker->marshal_data, &global);
 
     vmidl_worker_section_name(name, &partition->runtime_id);
     if (!(broker->section = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0,
@@ -806,7 +833,7 @@ static void publish_work(void *arg)
     {
         hr = HRESULT_FROM_WIN32(GetLastError());
         IStream_Seek(broker->marshal_data, zero, STREAM_SEEK_SET, NULL);
-        CoReleaseMarshalData(broker->marshal_data);
+        pCoReleaseMarshalData(broker->marshal_data);
         goto failed;
     }
     blob = GlobalLock(global);
@@ -839,9 +866,9 @@ static void unpublish_work(void *arg)
     LARGE_INTEGER zero = {{0}};
 
     IStream_Seek(broker->marshal_data, zero, STREAM_SEEK_SET, NULL);
-    CoReleaseMarshalData(broker->marshal_data);
+    pCoReleaseMarshalData(broker->marshal_data);
     IStream_Release(broker->marshal_data);
-    CoDisconnectObject((IUnknown *)&broker->IVmidlWorker_iface, 0);
+    pCoDisconnectObject((IUnknown *)&broker->IVmidlWorker_iface, 0);
 
     AcquireSRWLockShared(&broker->lock);
     while (!list_empty(&broker->clients))

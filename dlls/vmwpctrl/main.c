@@ -15,7 +15,13 @@
  * RuntimeId; CO_E_NOTINITIALIZED when the thread is in no apartment;
  * E_NOINTERFACE when the worker's object does not answer riid;
  * HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE) when the worker has just
- * ended.  *Object is NULL whenever the call fails.
+ * ended; HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES) when 63 other
+ * processes are connected to the worker's (one per partition it reached).
+ * *Object is NULL whenever the call fails.
+ *
+ * The proxies and stubs of the interfaces live here too (marshal.c and
+ * widl's vmidl_ps.idl), so that vmidl.dll loads no COM runtime unless a
+ * partition is published.
  *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -27,6 +33,7 @@
 #include "windef.h"
 #include "winbase.h"
 #include "objbase.h"
+#include "rpcproxy.h"
 #include "vmidl_worker.h"
 #include "vmidl_names.h"
 #include "wine/debug.h"
@@ -92,4 +99,40 @@ HRESULT WINAPI GetVmWorkerProcess(REFGUID runtime_id, REFIID riid, IUnknown **ob
     if (FAILED(hr)) *object = NULL;
     else if (!*object) hr = E_NOINTERFACE;
     return hr;
+}
+
+/* The factory of the proxies and stubs (vmidl_ps.idl, with marshal.c),
+ * from the dlldata.c widl writes. */
+extern HRESULT WINAPI vmidl_ps_DllGetClassObject(REFCLSID clsid, REFIID riid, void **out);
+extern HRESULT WINAPI vmidl_ps_DllCanUnloadNow(void);
+
+HRESULT WINAPI DllGetClassObject(REFCLSID clsid, REFIID riid, void **out)
+{
+    TRACE("clsid %s, riid %s, out %p\n", debugstr_guid(clsid), debugstr_guid(riid), out);
+
+    if (IsEqualCLSID(clsid, &CLSID_PSFactoryBuffer)) return vmidl_ps_DllGetClassObject(clsid, riid, out);
+    *out = NULL;
+    return CLASS_E_CLASSNOTAVAILABLE;
+}
+
+HRESULT WINAPI DllCanUnloadNow(void)
+{
+    return vmidl_ps_DllCanUnloadNow();
+}
+
+/* The registration widl made for vmidl_ps.idl (the same wineboot applies):
+ * ProxyStubClsid32 of each marshaled interface, and the factory's CLSID. */
+HRESULT WINAPI DllRegisterServer(void);
+HRESULT WINAPI DllUnregisterServer(void);
+
+HRESULT WINAPI DllRegisterServer(void)
+{
+    TRACE("\n");
+    return __wine_register_resources();
+}
+
+HRESULT WINAPI DllUnregisterServer(void)
+{
+    TRACE("\n");
+    return __wine_unregister_resources();
 }

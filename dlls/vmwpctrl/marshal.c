@@ -9,8 +9,14 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include "vmidl_private.h"
+#include <stdarg.h>
+
+#define COBJMACROS
+#include "windef.h"
+#include "winbase.h"
+#include "objbase.h"
 #include "rpc.h"
+#include "vmfiov.h"
 #include "wine/debug.h"
 
 WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
