@@ -871,7 +871,8 @@ START_DEVICE_TEST(badinput)
     build_probes(register_tests, ARRAYSIZE(register_tests));
     check_guest_view("before");
 
-    if (have_resources) get_resources(&before);
+    if (have_resources && device_test_remote) get_resources_after_calls(&before);
+    else if (have_resources) get_resources(&before);
     create_bad_handles();
     /* Last, so that no later handle takes its value. */
     closed_handle = CreateEventA(NULL, FALSE, FALSE, NULL);

@@ -303,7 +303,7 @@ static void test_client_killed(void)
 
     if (!init_worker(&device)) return;
     if (!init_resource_counting()) goto done;
-    get_resources(&baseline);
+    get_resources_after_calls(&baseline);
     if (!(driver = start_driver(&instance_a))) goto done;
     serve_device(driver, 0x77);
 

@@ -232,6 +232,25 @@ void get_resources(struct resources *r)
     }
 }
 
+/* Wine's thread pool, on which the RPC runtime runs other processes' calls,
+ * ends a worker, and its server pipes, after 5 s with nothing to do.  A
+ * baseline taken while one sits out those 5 s would count a thread that
+ * leaves during the test: wait until the counts stay put for longer. */
+void get_resources_after_calls(struct resources *r)
+{
+    struct resources again;
+    ULONGLONG stable_since = GetTickCount64(), start = stable_since;
+
+    get_resources(r);
+    while (GetTickCount64() - stable_since < 6000 && GetTickCount64() - start < 30000)
+    {
+        Sleep(100);
+        get_resources(&again);
+        if (memcmp(&again, r, sizeof(again))) stable_since = GetTickCount64();
+        *r = again;
+    }
+}
+
 /* While a driver process is connected, this process's handle count is
  * not its own to settle: Wine's RPC transport keeps one event per pipe
  * connection cached, or not, as its reads and writes happened to overlap.

@@ -123,6 +123,9 @@ extern NTSTATUS (WINAPI *pVmidlTestTruncateFile)(const WCHAR *path, UINT64 size)
 extern unsigned int count_fds(void);
 /* Counts that stay the same for 10 ms. */
 extern void get_resources(struct resources *r);
+/* Counts that stay the same for longer than Wine's thread pool keeps an
+ * idle worker: for a process that has served other processes' calls. */
+extern void get_resources_after_calls(struct resources *r);
 /* ok() that every count is back to the baseline's.  Counts that are over
  * get up to 7 s to settle: a Wine thread closes its server pipes and leaves
  * /proc/self/task only after WaitForSingleObject on it has returned, and
