@@ -164,6 +164,28 @@ static struct answer serve_request(IVmFiovGuestMmioMappings *mappings, IVmFiovGu
     return answer;
 }
 
+/* A call that never came back would hold the test until winetest-run's
+ * timeout killed it, saying nothing of where: after a minute the driver
+ * names the call and ends, and the test's read of the answer fails. */
+static LONG call_in_flight = -1;
+static ULONGLONG call_started;
+
+static DWORD WINAPI call_watchdog_proc(void *arg)
+{
+    LONG code;
+
+    for (;;)
+    {
+        Sleep(1000);
+        if ((code = ReadAcquire(&call_in_flight)) < 0 || GetTickCount64() - call_started < 60000) continue;
+        fprintf(stderr, "remote_driver.c: driver %04lx: request %ld unanswered after 60 s\n", GetCurrentProcessId(),
+                code);
+        fflush(stderr);
+        TerminateProcess(GetCurrentProcess(), 0xbad);
+    }
+    return 0;
+}
+
 /* Child: "vmidl_test.exe TEST driver RUNTIME_ID INSTANCE_ID".  Serves the
  * requests on stdin, answering each HRESULT on stdout, until stdin ends. */
 BOOL remote_driver_child(void)
@@ -196,10 +218,14 @@ BOOL remote_driver_child(void)
     IUnknown_QueryInterface(device, &IID_IVmFiovGuestMemoryFastNotification, (void **)&notification);
     IUnknown_Release(device);
 
+    CloseHandle(CreateThread(NULL, 0, call_watchdog_proc, NULL, 0, NULL));
     WriteFile(out, &answer, sizeof(answer), &size, NULL);   /* ready */
     while (ReadFile(in, &request, sizeof(request), &size, NULL) && size == sizeof(request))
     {
+        call_started = GetTickCount64();
+        WriteRelease(&call_in_flight, request.code);
         answer = serve_request(mappings, notification, &request);
+        WriteRelease(&call_in_flight, -1);
         WriteFile(out, &answer, sizeof(answer), &size, NULL);
     }
 
