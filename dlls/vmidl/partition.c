@@ -105,7 +105,7 @@ static void handle_remove(VMIDL_PARTITION_HANDLE handle)
 
 /* A thread starts and exits under the loader lock (its DLL notifications),
  * so whoever holds that lock must not wait for one. */
-static BOOL holding_loader_lock(void)
+BOOL holding_loader_lock(void)
 {
     return RtlIsCriticalSectionLockedByThread(NtCurrentTeb()->Peb->LoaderLock);
 }

@@ -59,6 +59,10 @@ struct partition
     void (*unpublish)(struct partition *partition);
 };
 
+/* Whether this thread holds the loader lock (runs a DllMain, say): then it
+ * must not wait for another thread. */
+extern BOOL holding_loader_lock(void);
+
 /* A new reference to the partition behind a live handle, or NULL. */
 extern struct partition *partition_from_handle(VMIDL_PARTITION_HANDLE handle);
 extern void partition_addref(struct partition *partition);

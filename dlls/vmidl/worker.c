@@ -47,6 +47,7 @@ static SRWLOCK mta_lock = SRWLOCK_INIT;
 static struct list mta_queue = {&mta_queue, &mta_queue};
 static INIT_ONCE mta_once = INIT_ONCE_STATIC_INIT;
 static HRESULT mta_status;
+static DWORD mta_thread_id;
 
 /* The thread also waits for the end of each connected process: waits[0]
  * is its work queue's, the others are processes, one per client.  Only
@@ -115,6 +116,7 @@ static DWORD WINAPI mta_thread_proc(void *arg)
     HANDLE ready = arg;
     DWORD ret;
 
+    mta_thread_id = GetCurrentThreadId();
     mta_status = pCoInitializeEx(NULL, COINIT_MULTITHREADED);
     SetEvent(ready);
     if (FAILED(mta_status)) return 0;
@@ -885,15 +887,19 @@ static void unpublish_work(void *arg)
     broker_release(broker);
 }
 
-/* From VmidlDeletePartition, which may run in DllMain: the section's name
- * goes at once, the COM work is left to the apartment's thread. */
+/* From VmidlDeletePartition: the section's name goes at once, and the
+ * drivers are cut off before it returns, so that none of their calls
+ * reaches the removed device.  In DllMain, or in the apartment itself (a
+ * delete that raced the publishing), the apartment's thread does it a
+ * moment later. */
 static void worker_unpublish(struct partition *partition)
 {
     struct broker *broker = InterlockedExchangePointer((void **)&partition->broker, NULL);
+    BOOL wait = GetCurrentThreadId() != mta_thread_id && !holding_loader_lock();
 
     if (!broker) return;
     CloseHandle(broker->section);
-    if (FAILED(run_in_mta(unpublish_work, broker, FALSE))) ERR("cannot unpublish partition %p\n", partition);
+    if (FAILED(run_in_mta(unpublish_work, broker, wait))) ERR("cannot unpublish partition %p\n", partition);
 }
 
 HRESULT WINAPI VmidlPublishPartition(VMIDL_PARTITION_HANDLE handle)
