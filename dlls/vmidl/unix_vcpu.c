@@ -366,16 +366,22 @@ NTSTATUS vcpu_run(struct vcpu *vcpu, const int *paused, uint64_t mmio_read_value
             exit->ExitReason = VmidlRunVpExitReasonCanceled;
             return vcpu_complete_io(vcpu);
         }
+        /* In before looking at paused, as vcpus_pause() sets paused
+         * before looking at in_kvm: one of the two sees the other. */
+        __atomic_store_n(&vcpu->in_kvm, 1, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(paused, __ATOMIC_SEQ_CST))
         {
+            __atomic_store_n(&vcpu->in_kvm, 0, __ATOMIC_SEQ_CST);
             vcpu_park(vcpu, paused);
             continue;
         }
 
-        __atomic_store_n(&vcpu->in_kvm, 1, __ATOMIC_SEQ_CST);
         ret = ioctl(vcpu->fd, KVM_RUN, 0);
         err = errno;
-        __atomic_store_n(&vcpu->in_kvm, 0, __ATOMIC_SEQ_CST);
+        /* An exit keeps the vCPU in until the caller has routed it
+         * (vcpu_exit_routed): it came from the layout a BAR move waits to
+         * change. */
+        if (ret < 0 || run->exit_reason == KVM_EXIT_INTR) __atomic_store_n(&vcpu->in_kvm, 0, __ATOMIC_SEQ_CST);
         vcpu->io_pending = 0;
 
         if (ret < 0)
@@ -408,6 +414,11 @@ NTSTATUS vcpu_run(struct vcpu *vcpu, const int *paused, uint64_t mmio_read_value
             return STATUS_SUCCESS;
         }
     }
+}
+
+void vcpu_exit_routed(struct vcpu *vcpu)
+{
+    __atomic_store_n(&vcpu->in_kvm, 0, __ATOMIC_SEQ_CST);
 }
 
 void vcpu_cancel(struct vcpu *vcpu)

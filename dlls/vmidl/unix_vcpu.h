@@ -22,7 +22,7 @@ struct vcpu
      * run keeps it across its MMIO callbacks. */
     uint64_t owner;
     int cancel;                 /* the next run, or this one, returns Canceled */
-    int in_kvm;                 /* inside KVM_RUN (or about to be) */
+    int in_kvm;                 /* inside KVM_RUN (or about to be), or holding an exit not yet routed */
     int io_pending;             /* KVM finishes the last I/O exit on the next KVM_RUN */
     int mmio_read_pending;
     void *exit_device;          /* the device whose MMIO callback the run is in: the VM's business */
@@ -50,6 +50,9 @@ extern NTSTATUS vcpu_get_registers(struct vcpu *vcpu, VMIDL_VP_REGISTERS *regs);
 extern NTSTATUS vcpu_run(struct vcpu *vcpu, const int *paused, uint64_t mmio_read_value,
         VMIDL_RUN_VP_EXIT_CONTEXT *exit);
 
+/* After vcpu_run() returned an exit: the caller has routed it, and a BAR
+ * move may go on. */
+extern void vcpu_exit_routed(struct vcpu *vcpu);
 extern void vcpu_cancel(struct vcpu *vcpu);
 /* Sets *paused and returns once none of the vCPUs runs guest code. */
 extern void vcpus_pause(struct vcpu *vcpus, unsigned int count, int *paused);

@@ -479,8 +479,13 @@ NTSTATUS vm_run_vp(struct vm *vm, struct vp_run_params *params)
     while (status == STATUS_ACCESS_VIOLATION && vm_detach_unbacked(vm));
 
     params->mmio_callback = 0;
-    if (!status && params->exit.ExitReason == VmidlRunVpExitReasonMemoryAccess && vm_route_exit(vm, vcpu, params))
-        return STATUS_SUCCESS;
+    if (!status)
+    {
+        BOOL routed = params->exit.ExitReason == VmidlRunVpExitReasonMemoryAccess && vm_route_exit(vm, vcpu, params);
+
+        vcpu_exit_routed(vcpu);
+        if (routed) return STATUS_SUCCESS;
+    }
     vcpu_release(vcpu);
     return status;
 }
