@@ -215,21 +215,28 @@ static void count_resources(struct resources *r)
     r->handles = count_handles();
 }
 
+/* Counts that have not changed for stable_ms, polled every interval_ms,
+ * or the last ones after limit_ms. */
+static void get_stable_resources(struct resources *r, DWORD interval_ms, DWORD stable_ms, DWORD limit_ms)
+{
+    ULONGLONG stable_since = GetTickCount64(), start = stable_since;
+    struct resources again;
+
+    count_resources(r);
+    while (GetTickCount64() - stable_since < stable_ms && GetTickCount64() - start < limit_ms)
+    {
+        Sleep(interval_ms);
+        count_resources(&again);
+        if (memcmp(&again, r, sizeof(again))) stable_since = GetTickCount64();
+        *r = again;
+    }
+}
+
 /* Threads that were just waited for, and the worker KVM runs for a VM that
  * was just destroyed, leave a moment later: take counts that stay put. */
 void get_resources(struct resources *r)
 {
-    struct resources again;
-    unsigned int tries;
-
-    count_resources(r);
-    for (tries = 0; tries < 100; tries++)
-    {
-        Sleep(10);
-        count_resources(&again);
-        if (!memcmp(&again, r, sizeof(again))) break;
-        *r = again;
-    }
+    get_stable_resources(r, 10, 10, 1000);
 }
 
 /* Wine's thread pool, on which the RPC runtime runs other processes' calls,
@@ -238,17 +245,7 @@ void get_resources(struct resources *r)
  * leaves during the test: wait until the counts stay put for longer. */
 void get_resources_after_calls(struct resources *r)
 {
-    struct resources again;
-    ULONGLONG stable_since = GetTickCount64(), start = stable_since;
-
-    get_resources(r);
-    while (GetTickCount64() - stable_since < 6000 && GetTickCount64() - start < 30000)
-    {
-        Sleep(100);
-        get_resources(&again);
-        if (memcmp(&again, r, sizeof(again))) stable_since = GetTickCount64();
-        *r = again;
-    }
+    get_stable_resources(r, 100, 6000, 30000);
 }
 
 /* While a driver process is connected, this process's handle count is
