@@ -265,6 +265,69 @@ static void test_move_failure(void)
     mmio_log_cleanup(&log);
 }
 
+/* A BAR moved to where it is changes nothing; moved onto part of its old
+ * place, one doorbell lands where another of the same length and value
+ * was, which KVM takes for the same ioeventfd until the old one is gone. */
+static void test_move_onto_itself(void)
+{
+    IVmFiovGuestMemoryFastNotification *notification;
+    IVmFiovGuestMmioMappings *mappings;
+    HANDLE section, event, other;
+    unsigned int i;
+    struct mmio_log log;
+    struct guest guest;
+    IUnknown *device;
+    UINT64 *view, base;
+    HRESULT hr;
+
+    if (!create_guest(&guest)) return;
+    mmio_log_init(&log);
+    device = add_device(&guest, &instance_a, &log, BAR0);
+    mappings = device_interface(device, &IID_IVmFiovGuestMmioMappings);
+    notification = device_interface(device, &IID_IVmFiovGuestMemoryFastNotification);
+    section = create_test_section(9, 2, &view);
+    event = CreateEventA(NULL, FALSE, FALSE, NULL);
+    other = CreateEventA(NULL, FALSE, FALSE, NULL);
+    hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, 0, 2, FiovMmioMappingFlagNone, section, 0);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, FIOV_BAR0, 0x8000, 7, SIZE_DWORD, event);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, FIOV_BAR0, 0xa000, 7, SIZE_DWORD, other);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+
+    hr = pVmidlSetBarAddress(guest.partition, &instance_a, FIOV_BAR0, BAR0);
+    ok(hr == S_OK, "moving the BAR to its own address: got hr %#lx\n", hr);
+    check_device_at(&guest, &log, BAR0, event);
+
+    /* Twice in each direction: each time the doorbell at 0xa000 lands where
+     * the one at 0x8000 was, or the other way round. */
+    for (i = 0, base = BAR0; i < 4; i++)
+    {
+        base = i < 2 ? base + 0x2000 : base - 0x2000;
+        winetest_push_context("move %u to %#I64x", i, base);
+        hr = pVmidlSetBarAddress(guest.partition, &instance_a, FIOV_BAR0, base);
+        ok(hr == S_OK, "got hr %#lx\n", hr);
+        check_device_at(&guest, &log, base, event);
+        guest_reset_ops(&guest);
+        guest_add_op(&guest, GUEST_OP_WRITE, 4, base + 0xa000, 7);
+        ok(guest_run(&guest) == S_OK, "guest run failed, exit %u at %#I64x\n", guest.last_exit.ExitReason,
+                guest.last_exit.Address);
+        ok(!WaitForSingleObject(other, 5000), "the other doorbell did not ring\n");
+        ok(WaitForSingleObject(event, 0) == WAIT_TIMEOUT, "the first doorbell rang too\n");
+        winetest_pop_context();
+    }
+
+    IVmFiovGuestMemoryFastNotification_Release(notification);
+    IVmFiovGuestMmioMappings_Release(mappings);
+    IUnknown_Release(device);
+    CloseHandle(event);
+    CloseHandle(other);
+    UnmapViewOfFile(view);
+    CloseHandle(section);
+    guest_destroy(&guest);
+    mmio_log_cleanup(&log);
+}
+
 /* Intercepted MMIO on one device goes on while another device with many
  * doorbells is being released and a third device's BAR moves (before,
  * the vCPU queued behind the move, which queued behind the release).  A
@@ -502,6 +565,7 @@ START_TEST(layout)
 
     test_move_atomic();
     test_move_failure();
+    test_move_onto_itself();
     test_mmio_during_teardown();
     test_section_swap();
 }

@@ -17,6 +17,7 @@ static NTSTATUS (WINAPI *pVmidlTestGetResources)(struct vmidltest_resources *);
 static NTSTATUS (WINAPI *pVmidlTestListFds)(struct vmidltest_list_fds_params *);
 NTSTATUS (WINAPI *pVmidlTestTruncateFile)(const WCHAR *, UINT64);
 static NTSTATUS (WINAPI *pNtQuerySystemInformation)(SYSTEM_INFORMATION_CLASS, void *, ULONG, ULONG *);
+static void count_unix_only_threads(void);
 
 BOOL create_guest_(const char *file, int line, struct guest *guest)
 {
@@ -143,6 +144,7 @@ BOOL init_resource_counting(void)
     }
     pVmidlTestTruncateFile = (void *)GetProcAddress(module, "VmidlTestTruncateFile");
     pVmidlTestListFds = (void *)GetProcAddress(module, "VmidlTestListFds");
+    count_unix_only_threads();
     return TRUE;
 }
 
@@ -208,6 +210,44 @@ unsigned int count_fds(void)
     return r.fds;
 }
 
+/* Threads of this process that Wine counts as alive.  One that has ended
+ * stays in /proc/self/task, with its server pipes open, until its unix
+ * thread is through, which takes a moment on a fast machine and much
+ * longer in an emulated one.  NumberOfThreads is the second field of
+ * SYSTEM_PROCESS_INFORMATION (Wine's headers show it only to Wine). */
+static ULONG count_live_threads(void)
+{
+    ULONG size = 1 << 16, offset = 0, count = 0;
+    NTSTATUS status;
+    BYTE *info;
+
+    for (;;)
+    {
+        info = malloc(size);
+        status = pNtQuerySystemInformation(SystemProcessInformation, info, size, &size);
+        if (status != STATUS_INFO_LENGTH_MISMATCH) break;
+        free(info);
+        size *= 2;
+    }
+    for (; !status; offset += *(ULONG *)(info + offset))
+    {
+        const SYSTEM_PROCESS_INFORMATION *process = (const SYSTEM_PROCESS_INFORMATION *)(info + offset);
+
+        if (HandleToULong(process->UniqueProcessId) == GetCurrentProcessId())
+        {
+            count = *(const ULONG *)(info + offset + sizeof(ULONG));
+            break;
+        }
+        if (!process->NextEntryOffset) break;
+    }
+    free(info);
+    return count;
+}
+
+/* Unix threads that are not Wine threads, counted once the process has
+ * started; -1 until then. */
+static int unix_only_threads = -1;
+
 static void count_resources(struct resources *r)
 {
     NTSTATUS status = pVmidlTestGetResources(&r->unix);
@@ -215,28 +255,47 @@ static void count_resources(struct resources *r)
     r->handles = count_handles();
 }
 
-/* Counts that have not changed for stable_ms, polled every interval_ms,
- * or the last ones after limit_ms. */
+static void count_unix_only_threads(void)
+{
+    struct resources r;
+
+    if (unix_only_threads >= 0) return;
+    count_resources(&r);
+    unix_only_threads = max((int)r.unix.threads - (int)count_live_threads(), 0);
+    trace("%d unix threads of the process are not Wine threads\n", unix_only_threads);
+}
+
+/* Whether a Wine thread is on its way out: its unix thread, and with it
+ * the fds and mappings it holds, is still there. */
+static BOOL threads_ending(const struct resources *r)
+{
+    return unix_only_threads >= 0 && (int)r->unix.threads - (int)count_live_threads() > unix_only_threads;
+}
+
+/* Counts that have not changed for stable_ms while no thread was ending,
+ * polled every interval_ms, or the last ones after limit_ms. */
 static void get_stable_resources(struct resources *r, DWORD interval_ms, DWORD stable_ms, DWORD limit_ms)
 {
     ULONGLONG stable_since = GetTickCount64(), start = stable_since;
     struct resources again;
 
     count_resources(r);
-    while (GetTickCount64() - stable_since < stable_ms && GetTickCount64() - start < limit_ms)
+    while ((threads_ending(r) || GetTickCount64() - stable_since < stable_ms) && GetTickCount64() - start < limit_ms)
     {
         Sleep(interval_ms);
         count_resources(&again);
-        if (memcmp(&again, r, sizeof(again))) stable_since = GetTickCount64();
+        if (memcmp(&again, r, sizeof(again)) || threads_ending(&again)) stable_since = GetTickCount64();
         *r = again;
     }
 }
 
 /* Threads that were just waited for, and the worker KVM runs for a VM that
- * was just destroyed, leave a moment later: take counts that stay put. */
+ * was just destroyed, leave a moment later: take counts once no thread is
+ * ending and they stay put.  The limit is generous: the same tests run in
+ * an emulated machine some 50 times slower than bare KVM. */
 void get_resources(struct resources *r)
 {
-    get_stable_resources(r, 10, 10, 1000);
+    get_stable_resources(r, 10, 10, 120000);
 }
 
 /* Wine's thread pool, on which the RPC runtime runs other processes' calls,
@@ -245,7 +304,7 @@ void get_resources(struct resources *r)
  * leaves during the test: wait until the counts stay put for longer. */
 void get_resources_after_calls(struct resources *r)
 {
-    get_stable_resources(r, 100, 6000, 30000);
+    get_stable_resources(r, 100, 6000, 180000);
 }
 
 /* While a driver process is connected, this process's handle count is
@@ -266,14 +325,12 @@ static BOOL resources_settled(const struct resources *now, const struct resource
 void check_resources_(const char *file, int line, const struct resources *baseline)
 {
     struct resources now;
-    unsigned int tries;
+    ULONGLONG start;
 
-    for (tries = 0; tries < 700; tries++)
-    {
-        count_resources(&now);
-        if (resources_settled(&now, baseline)) break;
-        Sleep(10);
-    }
+    start = GetTickCount64();
+    do count_resources(&now);
+    while ((!resources_settled(&now, baseline) || threads_ending(&now)) && GetTickCount64() - start < 120000
+            && (Sleep(10), TRUE));
     ok_(file, line)(now.unix.fds == baseline->unix.fds, "fds: %u, baseline %u\n", now.unix.fds, baseline->unix.fds);
     if (now.unix.fds != baseline->unix.fds && pVmidlTestListFds)
     {

@@ -121,16 +121,17 @@ extern BOOL init_resource_counting(void);
 extern NTSTATUS (WINAPI *pVmidlTestTruncateFile)(const WCHAR *path, UINT64 size);
 /* The fds the process holds right now. */
 extern unsigned int count_fds(void);
-/* Counts that stay the same for 10 ms. */
+/* Counts taken once no thread is ending and they stay the same for 10 ms. */
 extern void get_resources(struct resources *r);
 /* Counts that stay the same for longer than Wine's thread pool keeps an
  * idle worker: for a process that has served other processes' calls. */
 extern void get_resources_after_calls(struct resources *r);
-/* ok() that every count is back to the baseline's.  Counts that are over
- * get up to 7 s to settle: a Wine thread closes its server pipes and leaves
- * /proc/self/task only after WaitForSingleObject on it has returned, and
- * the threads of Wine's thread pool, on which the RPC runtime runs the
- * calls of other processes, end after 5 s with nothing to do. */
+/* ok() that every count is back to the baseline's, once no thread is
+ * ending and none is over (up to 2 minutes): a Wine thread closes its
+ * server pipes and leaves /proc/self/task only after WaitForSingleObject on
+ * it has returned, and the threads of Wine's thread pool, on which the RPC
+ * runtime runs the calls of other processes, end after 5 s with nothing to
+ * do. */
 #define check_resources(baseline) check_resources_(__FILE__, __LINE__, baseline)
 extern void check_resources_(const char *file, int line, const struct resources *baseline);
 

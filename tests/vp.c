@@ -244,6 +244,170 @@ static void test_cancel_in_exit(void)
     guest_destroy(&guest);
 }
 
+/* An emulator that cancels the run from inside each of its callbacks, and
+ * answers every read by its offset. */
+struct canceling_emulator
+{
+    VMIDL_PARTITION_HANDLE partition;
+    LONG calls;
+};
+
+static HRESULT CALLBACK canceling_emulator_callback(void *context, UINT32 bar, UINT64 offset, UINT32 size,
+        BOOL is_write, UINT64 *data)
+{
+    struct canceling_emulator *emulator = context;
+
+    if (!is_write) *data = guest_mmio_read_value(bar, offset, size);
+    InterlockedIncrement(&emulator->calls);
+    pVmidlCancelRunVirtualProcessor(emulator->partition, 0, 0);
+    return S_OK;
+}
+
+/* mov rsi, BAR0 + 0x7000; mov rdi, DEST; mov rcx, 64; rep movsq; ret */
+#define MOVS_COUNT 64
+#define MOVS_DEST  (GUEST_DATA + 0x1000)
+static void write_rep_movs(struct guest *guest, UINT64 code)
+{
+    BYTE *p = guest_ram(guest, code);
+    UINT64 source = BAR0 + 0x7000, dest = MOVS_DEST;
+
+    *p++ = 0x48; *p++ = 0xbe; memcpy(p, &source, 8); p += 8;
+    *p++ = 0x48; *p++ = 0xbf; memcpy(p, &dest, 8); p += 8;
+    *p++ = 0x48; *p++ = 0xc7; *p++ = 0xc1; *p++ = MOVS_COUNT; *p++ = 0; *p++ = 0; *p++ = 0;
+    *p++ = 0xf3; *p++ = 0x48; *p++ = 0xa5;
+    *p++ = 0xc3;
+}
+
+/* A string instruction reads MMIO once per element: a cancel that comes
+ * during one of those reads completes it, and the instruction's next read
+ * still reaches the emulator, however often the host cancels. */
+static void test_cancel_string_instruction(void)
+{
+    struct canceling_emulator emulator = {0};
+    VMIDL_FLEXIO_DEVICE_DESC desc;
+    VMIDL_RUN_VP_EXIT_CONTEXT exit;
+    unsigned int i, canceled = 0, wrong = 0;
+    struct guest guest;
+    IUnknown *device;
+    UINT64 *dest;
+    HRESULT hr;
+
+    if (!create_guest(&guest)) return;
+    emulator.partition = guest.partition;
+    guest_device_desc(&desc, &instance0, NULL, BAR0);
+    desc.MmioCallback = canceling_emulator_callback;
+    desc.MmioCallbackContext = &emulator;
+    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device);
+    ok(hr == S_OK, "cannot add the device, hr %#lx\n", hr);
+    write_rep_movs(&guest, GUEST_DATA + 0x800);
+    dest = guest_ram(&guest, MOVS_DEST);
+    memset(dest, 0, MOVS_COUNT * sizeof(*dest));
+    guest_reset_ops(&guest);
+    guest_add_op(&guest, GUEST_OP_CALL, 0, GUEST_DATA + 0x800, 0);
+    ok(guest_start(&guest) == S_OK, "cannot start the guest\n");
+
+    while (SUCCEEDED(hr = pVmidlRunVirtualProcessor(guest.partition, 0, &exit))
+            && exit.ExitReason == VmidlRunVpExitReasonCanceled && canceled < 10 * MOVS_COUNT)
+        canceled++;
+    ok(hr == S_OK && exit_is_done(&exit, guest.op_count), "got hr %#lx, exit %u at %#I64x after %u cancels\n",
+            hr, exit.ExitReason, exit.Address, canceled);
+    ok(emulator.calls == MOVS_COUNT, "%ld reads for %u elements\n", emulator.calls, MOVS_COUNT);
+    for (i = 0; i < MOVS_COUNT; i++)
+        if (dest[i] != guest_mmio_read_value(FIOV_BAR0, 0x7000 + i * 8, 8)) wrong++;
+    ok(!wrong, "%u of %u elements wrong, the first %#I64x\n", wrong, MOVS_COUNT, dest[0]);
+    trace("%u runs canceled\n", canceled);
+
+    IUnknown_Release(device);
+    guest_destroy(&guest);
+}
+
+/* Threads that cancel whatever partition is current, while another thread
+ * creates and deletes partitions, and another maps and unmaps section
+ * ranges of a partition of its own, into the holes the deletes leave. */
+struct canceler
+{
+    VMIDL_PARTITION_HANDLE volatile partition;
+    LONG volatile stop;
+    IVmFiovGuestMmioMappings *mappings;     /* the mapper's */
+    unsigned int rounds, dirty;
+};
+
+static DWORD WINAPI canceler_proc(void *arg)
+{
+    struct canceler *canceler = arg;
+
+    while (!canceler->stop) pVmidlCancelRunVirtualProcessor(canceler->partition, 0, 0);
+    return 0;
+}
+
+static DWORD WINAPI mapper_proc(void *arg)
+{
+    struct canceler *canceler = arg;
+    unsigned int pages, j;
+    HANDLE section;
+    BYTE *view;
+    HRESULT hr;
+
+    for (canceler->rounds = 0; !canceler->stop; canceler->rounds++)
+    {
+        pages = 1 + canceler->rounds % 4;
+        section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, pages * 0x1000, NULL);
+        view = MapViewOfFile(section, FILE_MAP_READ, 0, 0, 0);
+        hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(canceler->mappings, FIOV_BAR0, 0, pages,
+                FiovMmioMappingFlagWriteable, section, 0);
+        ok(hr == S_OK, "cannot create the range, hr %#lx\n", hr);
+        Sleep(0);
+        hr = IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(canceler->mappings, FIOV_BAR0, 0);
+        for (j = 0; j < pages * 0x1000 && !view[j]; j++);
+        if (j < pages * 0x1000 && !canceler->dirty++) trace("byte %u of a %u-page section is %#x\n", j, pages, view[j]);
+        UnmapViewOfFile(view);
+        CloseHandle(section);
+    }
+    return 0;
+}
+
+/* A cancel that took the partition just before its delete must not write
+ * into the delete's unmapped kvm_run pages, nor into whatever mapping
+ * came there meanwhile: the mapper's section pages must stay zero. */
+static void test_cancel_racing_delete(void)
+{
+    static const GUID instance = {0x76700002, 0x1, 0x2, {0x76, 0x70, 0, 0, 0, 0, 0, 2}};
+    struct canceler canceler = {0};
+    VMIDL_PARTITION_HANDLE partition;
+    VMIDL_FLEXIO_DEVICE_DESC desc;
+    HANDLE threads[5];
+    struct guest mapper;
+    unsigned int i, rounds;
+    IUnknown *device;
+    GUID runtime_id;
+    HRESULT hr;
+
+    if (!create_guest(&mapper)) return;
+    guest_device_desc(&desc, &instance, NULL, BAR0);
+    hr = pVmidlAddFlexIoDevice(mapper.partition, &desc, &device);
+    ok(hr == S_OK, "cannot add the device, hr %#lx\n", hr);
+    IUnknown_QueryInterface(device, &IID_IVmFiovGuestMmioMappings, (void **)&canceler.mappings);
+    for (i = 0; i < ARRAY_SIZE(threads) - 1; i++) threads[i] = CreateThread(NULL, 0, canceler_proc, &canceler, 0, NULL);
+    threads[i] = CreateThread(NULL, 0, mapper_proc, &canceler, 0, NULL);
+    for (rounds = 0; rounds < 300; rounds++)
+    {
+        guest_new_runtime_id(&runtime_id);
+        if (FAILED(hr = pVmidlCreatePartition(&runtime_id, 8, &partition))) break;
+        canceler.partition = partition;
+        Sleep(0);
+        hr = pVmidlDeletePartition(partition);
+        ok(hr == S_OK, "round %u: cannot delete the partition, hr %#lx\n", rounds, hr);
+    }
+    ok(rounds == 300, "round %u: cannot create a partition, hr %#lx\n", rounds, hr);
+    canceler.stop = TRUE;
+    WaitForMultipleObjects(ARRAY_SIZE(threads), threads, TRUE, INFINITE);
+    ok(!canceler.dirty, "%u of %u sections were written to\n", canceler.dirty, canceler.rounds);
+    for (i = 0; i < ARRAY_SIZE(threads); i++) CloseHandle(threads[i]);
+    IVmFiovGuestMmioMappings_Release(canceler.mappings);
+    IUnknown_Release(device);
+    guest_destroy(&mapper);
+}
+
 static void test_delete_running(void)
 {
     struct held_emulator emulator = {0};
@@ -493,6 +657,8 @@ START_TEST(vp)
     test_cancel_before_run();
     test_cancel_spinning();
     test_cancel_in_exit();
+    test_cancel_string_instruction();
+    test_cancel_racing_delete();
     test_delete_running();
     test_killed_thread();
     test_two_vps();

@@ -74,6 +74,8 @@ struct device
     IVmFiovGuestMmioMappings IVmFiovGuestMmioMappings_iface;
     IVmFiovGuestMemoryFastNotification IVmFiovGuestMemoryFastNotification_iface;
     LONG refcount;
+    struct list entry;          /* partition->devices */
+    GUID instance_id;
     struct partition *partition;
     UINT64 unix_device;
 };
@@ -113,9 +115,11 @@ static ULONG WINAPI device_AddRef(IVmFiovGuestMmioMappings *iface)
     return refcount;
 }
 
-/* The unix half unregisters every doorbell (no event is set after this
- * returns), destroys every range, and waits for MMIO callbacks of the
- * device that other threads are in. */
+/* Once GetDevice cannot find it any more, the unix half silences every
+ * doorbell (no event is set after this returns) and takes the device's
+ * ranges and doorbells out of the guest: here, or, while a vCPU is in the
+ * device's MMIO callback, on the partition's dispatcher thread once the
+ * callback has returned. */
 static ULONG WINAPI device_Release(IVmFiovGuestMmioMappings *iface)
 {
     struct device *device = impl_from_IVmFiovGuestMmioMappings(iface);
@@ -127,6 +131,9 @@ static ULONG WINAPI device_Release(IVmFiovGuestMmioMappings *iface)
     {
         struct device_params params = {.vm = device->partition->unix_vm, .device = device->unix_device};
 
+        AcquireSRWLockExclusive(&device->partition->devices_lock);
+        list_remove(&device->entry);
+        ReleaseSRWLockExclusive(&device->partition->devices_lock);
         VMIDL_CALL(device_remove, &params);
         partition_release(device->partition);
         free(device);
@@ -134,10 +141,38 @@ static ULONG WINAPI device_Release(IVmFiovGuestMmioMappings *iface)
     return refcount;
 }
 
+/* A device whose last reference is being released is still listed, until
+ * its Release takes it out: it does not come back. */
+struct device *device_find(struct partition *partition, const GUID *instance_id)
+{
+    struct device *device, *found = NULL;
 
+    AcquireSRWLockShared(&partition->devices_lock);
+    LIST_FOR_EACH_ENTRY(device, &partition->devices, struct device, entry)
+    {
+        if (!IsEqualGUID(&device->instance_id, instance_id) || !addref_if_alive(&device->refcount)) continue;
+        found = device;
+        break;
+    }
+    ReleaseSRWLockShared(&partition->devices_lock);
+    return found;
+}
+
+IUnknown *device_unknown(struct device *device)
+{
+    return (IUnknown *)&device->IVmFiovGuestMmioMappings_iface;
+}
+
+HRESULT device_move_bar(struct device *device, UINT32 bar, UINT64 gpa)
+{
+    struct bar_move_params params = {.vm = device->partition->unix_vm, .device = device->unix_device, .bar = bar,
+            .guest_address = gpa};
+
+    return hresult_from_status(VMIDL_CALL(bar_move, &params));
+}
 
 HRESULT device_create_range(struct device *device, UINT64 owner, FIOV_BAR_SELECTOR bar, ULONG64 bar_offset_pages,
-        UINT64 page_count, FiovMmioMappingFlags flags, HANDLE section, UINT64 section_offset_pages)
+        UINT64 page_count, FiovMmioMappingFlags flags, HANDLE process, UINT64 section, UINT64 section_offset_pages)
 {
     struct range_create_params params;
 
@@ -156,12 +191,13 @@ HRESULT device_create_range(struct device *device, UINT64 owner, FIOV_BAR_SELECT
     params.writable = !!(flags & FiovMmioMappingFlagWriteable);
     params.bar_offset = bar_offset_pages * FIOV_PAGE_SIZE;
     params.size = page_count * FIOV_PAGE_SIZE;
-    params.section = (ULONG_PTR)section;
+    params.section = section;
+    params.handle_process = (ULONG_PTR)process;
     params.section_offset = section_offset_pages * FIOV_PAGE_SIZE;
     return hresult_from_status(VMIDL_CALL(range_create, &params));
 }
 
-HRESULT device_destroy_range(struct device *device, FIOV_BAR_SELECTOR bar, ULONG64 bar_offset_pages)
+HRESULT device_destroy_range(struct device *device, UINT64 owner, FIOV_BAR_SELECTOR bar, ULONG64 bar_offset_pages)
 {
     struct range_destroy_params params;
 
@@ -172,6 +208,7 @@ HRESULT device_destroy_range(struct device *device, FIOV_BAR_SELECTOR bar, ULONG
     }
     params.vm = device->partition->unix_vm;
     params.device = device->unix_device;
+    params.owner = owner;
     params.bar = bar;
     params.bar_offset = bar_offset_pages * FIOV_PAGE_SIZE;
     return hresult_from_status(VMIDL_CALL(range_destroy, &params));
@@ -186,7 +223,8 @@ static HRESULT WINAPI mmio_mappings_CreateSectionBackedMmioRange(IVmFiovGuestMmi
     TRACE("device %p, bar %u, bar_offset_pages %#I64x, page_count %#I64x, flags %#x, section %p, "
             "section_offset_pages %#I64x\n", device, bar, bar_offset_pages, page_count, flags, section,
             section_offset_pages);
-    return device_create_range(device, 0, bar, bar_offset_pages, page_count, flags, section, section_offset_pages);
+    return device_create_range(device, 0, bar, bar_offset_pages, page_count, flags, GetCurrentProcess(),
+            (ULONG_PTR)section, section_offset_pages);
 }
 
 static HRESULT WINAPI mmio_mappings_DestroySectionBackedMmioRange(IVmFiovGuestMmioMappings *iface,
@@ -195,7 +233,7 @@ static HRESULT WINAPI mmio_mappings_DestroySectionBackedMmioRange(IVmFiovGuestMm
     struct device *device = impl_from_IVmFiovGuestMmioMappings(iface);
 
     TRACE("device %p, bar %u, bar_offset_pages %#I64x\n", device, bar, bar_offset_pages);
-    return device_destroy_range(device, bar, bar_offset_pages);
+    return device_destroy_range(device, 0, bar, bar_offset_pages);
 }
 
 static const IVmFiovGuestMmioMappingsVtbl device_mmio_mappings_vtbl =
@@ -256,11 +294,12 @@ static BOOL doorbell_params_init(const struct device *device, FIOV_BAR_SELECTOR 
     params->value = params->any_value ? 0 : value;
     params->owner = 0;
     params->event = 0;
+    params->handle_process = 0;
     return TRUE;
 }
 
 HRESULT device_register_doorbell(struct device *device, UINT64 owner, FIOV_BAR_SELECTOR bar, UINT64 offset,
-        UINT64 value, UINT64 flags, HANDLE event)
+        UINT64 value, UINT64 flags, HANDLE process, UINT64 event)
 {
     struct doorbell_params params;
 
@@ -270,12 +309,13 @@ HRESULT device_register_doorbell(struct device *device, UINT64 owner, FIOV_BAR_S
         return E_INVALIDARG;
     }
     params.owner = owner;
-    params.event = (ULONG_PTR)event;
+    params.event = event;
+    params.handle_process = (ULONG_PTR)process;
     return hresult_from_status(VMIDL_CALL(doorbell_register, &params));
 }
 
-HRESULT device_unregister_doorbell(struct device *device, FIOV_BAR_SELECTOR bar, UINT64 offset, UINT64 value,
-        UINT64 flags)
+HRESULT device_unregister_doorbell(struct device *device, UINT64 owner, FIOV_BAR_SELECTOR bar, UINT64 offset,
+        UINT64 value, UINT64 flags)
 {
     struct doorbell_params params;
 
@@ -284,6 +324,7 @@ HRESULT device_unregister_doorbell(struct device *device, FIOV_BAR_SELECTOR bar,
         WARN("invalid arguments\n");
         return E_INVALIDARG;
     }
+    params.owner = owner;
     return hresult_from_status(VMIDL_CALL(doorbell_unregister, &params));
 }
 
@@ -302,7 +343,7 @@ static HRESULT WINAPI fast_notification_RegisterDoorbell(IVmFiovGuestMemoryFastN
 
     TRACE("device %p, bar %u, offset %#I64x, value %#I64x, flags %#I64x, event %p\n",
             device, bar, offset, value, flags, event);
-    return device_register_doorbell(device, 0, bar, offset, value, flags, event);
+    return device_register_doorbell(device, 0, bar, offset, value, flags, GetCurrentProcess(), (ULONG_PTR)event);
 }
 
 static HRESULT WINAPI fast_notification_UnregisterDoorbell(IVmFiovGuestMemoryFastNotification *iface,
@@ -311,7 +352,7 @@ static HRESULT WINAPI fast_notification_UnregisterDoorbell(IVmFiovGuestMemoryFas
     struct device *device = impl_from_IVmFiovGuestMemoryFastNotification(iface);
 
     TRACE("device %p, bar %u, offset %#I64x, value %#I64x, flags %#I64x\n", device, bar, offset, value, flags);
-    return device_unregister_doorbell(device, bar, offset, value, flags);
+    return device_unregister_doorbell(device, 0, bar, offset, value, flags);
 }
 
 static const IVmFiovGuestMemoryFastNotificationVtbl device_fast_notification_vtbl =
@@ -322,6 +363,17 @@ static const IVmFiovGuestMemoryFastNotificationVtbl device_fast_notification_vtb
     fast_notification_RegisterDoorbell,
     fast_notification_UnregisterDoorbell,
 };
+
+/* Under the partition's devices lock, so that no second device of that
+ * instance is added meanwhile. */
+static BOOL instance_is_taken(struct partition *partition, const GUID *instance_id)
+{
+    struct device *device;
+
+    LIST_FOR_EACH_ENTRY(device, &partition->devices, struct device, entry)
+        if (IsEqualGUID(&device->instance_id, instance_id) && ReadNoFence(&device->refcount)) return TRUE;
+    return FALSE;
+}
 
 static HRESULT device_create(struct partition *partition, const VMIDL_FLEXIO_DEVICE_DESC *desc, IUnknown **out)
 {
@@ -334,14 +386,12 @@ static HRESULT device_create(struct partition *partition, const VMIDL_FLEXIO_DEV
     device->IVmFiovGuestMmioMappings_iface.lpVtbl = &device_mmio_mappings_vtbl;
     device->IVmFiovGuestMemoryFastNotification_iface.lpVtbl = &device_fast_notification_vtbl;
     device->refcount = 1;
+    device->instance_id = desc->InstanceId;
 
-    create.instance_id = desc->InstanceId;
     memcpy(create.bar_address, desc->BarAddress, sizeof(create.bar_address));
     memcpy(create.bar_size, desc->BarSize, sizeof(create.bar_size));
     create.mmio_callback = (ULONG_PTR)desc->MmioCallback;
     create.mmio_context = (ULONG_PTR)desc->MmioCallbackContext;
-    create.object = (ULONG_PTR)&device->IVmFiovGuestMmioMappings_iface;
-    create.object_refcount = (ULONG_PTR)&device->refcount;
     if (FAILED(hr = hresult_from_status(VMIDL_CALL(device_create, &create))))
     {
         free(device);
@@ -349,19 +399,23 @@ static HRESULT device_create(struct partition *partition, const VMIDL_FLEXIO_DEV
     }
     device->unix_device = create.device;
     device->partition = partition;
-    partition_addref(partition);
-
-    /* From here on GetDevice finds it. */
     add.vm = partition->unix_vm;
     add.device = device->unix_device;
-    if (FAILED(hr = hresult_from_status(VMIDL_CALL(device_add, &add))))
+
+    /* From the moment it is listed, GetDevice finds it. */
+    AcquireSRWLockExclusive(&partition->devices_lock);
+    if (instance_is_taken(partition, &desc->InstanceId)) hr = HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS);
+    else if (SUCCEEDED(hr = hresult_from_status(VMIDL_CALL(device_add, &add))))
+        list_add_tail(&partition->devices, &device->entry);
+    ReleaseSRWLockExclusive(&partition->devices_lock);
+    if (FAILED(hr))
     {
         WARN("cannot add device, hr %#lx\n", hr);
         VMIDL_CALL(device_remove, &add);
-        partition_release(partition);
         free(device);
         return hr;
     }
+    partition_addref(partition);
     TRACE("created device %p\n", device);
     *out = (IUnknown *)&device->IVmFiovGuestMmioMappings_iface;
     return S_OK;

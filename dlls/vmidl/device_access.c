@@ -81,8 +81,7 @@ static HRESULT WINAPI device_access_GetDevice(IVmVirtualDeviceAccess *iface, REF
         REFGUID instance_id, IUnknown **out)
 {
     struct device_access *access = impl_from_IVmVirtualDeviceAccess(iface);
-    struct device_find_params params;
-    HRESULT hr;
+    struct device *device;
 
     TRACE("access %p, category %s, instance_id %s, out %p\n", access, wine_dbgstr_guid(category),
             wine_dbgstr_guid(instance_id), out);
@@ -95,11 +94,10 @@ static HRESULT WINAPI device_access_GetDevice(IVmVirtualDeviceAccess *iface, REF
         return E_INVALIDARG;
     }
 
-    params.vm = access->partition->unix_vm;
-    params.instance_id = *instance_id;
-    if (SUCCEEDED(hr = hresult_from_status(VMIDL_CALL(device_find, &params))))
-        *out = (IUnknown *)(ULONG_PTR)params.object;
-    return hr;
+    if (ReadNoFence(&access->partition->deleting)) return HRESULT_FROM_WIN32(ERROR_DEVICE_REMOVED);
+    if (!(device = device_find(access->partition, instance_id))) return HRESULT_FROM_WIN32(ERROR_NOT_FOUND);
+    *out = device_unknown(device);
+    return S_OK;
 }
 
 static const IVmVirtualDeviceAccessVtbl device_access_vtbl =

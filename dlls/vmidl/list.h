@@ -36,6 +36,9 @@ static inline void list_remove(struct list *e)
 #define LIST_ENTRY(e, type, field) ((type *)((char *)(e) - offsetof(type, field)))
 #define LIST_FOR_EACH(cur, head) \
     for ((cur) = (head)->next; (cur) != (head); (cur) = (cur)->next)
+#define LIST_FOR_EACH_ENTRY(elem, head, type, field) \
+    for ((elem) = LIST_ENTRY((head)->next, type, field); &(elem)->field != (head); \
+         (elem) = LIST_ENTRY((elem)->field.next, type, field))
 #define LIST_FOR_EACH_SAFE(cur, next, head) \
     for ((cur) = (head)->next, (next) = (cur)->next; (cur) != (head); (cur) = (next), (next) = (cur)->next)
 

@@ -185,6 +185,8 @@ HRESULT WINAPI VmidlCreatePartition(REFGUID runtime_id, UINT32 vp_count, VMIDL_P
 
     if (!(partition = calloc(1, sizeof(*partition)))) return E_OUTOFMEMORY;
     partition->runtime_id = *runtime_id;
+    InitializeSRWLock(&partition->devices_lock);
+    list_init(&partition->devices);
     if (FAILED(hr = reserve_runtime_id(partition)))
     {
         free(partition);
@@ -282,17 +284,20 @@ HRESULT WINAPI VmidlMapGpaRange(VMIDL_PARTITION_HANDLE handle, void *host, UINT6
 
 HRESULT WINAPI VmidlSetBarAddress(VMIDL_PARTITION_HANDLE handle, REFGUID instance_id, UINT32 bar, UINT64 gpa)
 {
-    struct bar_move_params params = {.bar = bar, .guest_address = gpa};
     struct partition *partition;
+    struct device *device;
     HRESULT hr;
 
     TRACE("partition %p, instance_id %s, bar %u, gpa %#I64x\n", handle, debugstr_guid(instance_id), bar, gpa);
 
     if (!handle || !instance_id || bar >= VMIDL_BAR_COUNT || (gpa & PAGE_MASK_4K)) return E_INVALIDARG;
     if (!(partition = partition_from_handle(handle))) return E_HANDLE;
-    params.vm = partition->unix_vm;
-    params.instance_id = *instance_id;
-    hr = hresult_from_status(VMIDL_CALL(bar_move, &params));
+    if ((device = device_find(partition, instance_id)))
+    {
+        hr = device_move_bar(device, bar, gpa);
+        IUnknown_Release(device_unknown(device));
+    }
+    else hr = HRESULT_FROM_WIN32(ERROR_NOT_FOUND);
     partition_release(partition);
     return hr;
 }

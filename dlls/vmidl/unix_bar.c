@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "unix_bar.h"
+#include "unix_private.h"
 
 WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
 
@@ -104,16 +104,26 @@ static void bar_unindex(struct bar *bar, unsigned int pos)
     memmove(&bar->ranges[pos], &bar->ranges[pos + 1], (bar->range_count - pos) * sizeof(*bar->ranges));
 }
 
-struct mmio_range *bar_remove_range(struct bar *bar, const struct bar_host *host, uint64_t offset)
+/* Whether the owner may remove what other registered: the device's own
+ * callers (owner 0) may remove anything, a view only its own. */
+static int owner_may_remove(uint64_t owner, uint64_t registered_by)
+{
+    return !owner || owner == registered_by;
+}
+
+NTSTATUS bar_remove_range(struct bar *bar, const struct bar_host *host, uint64_t offset, uint64_t owner,
+        struct mmio_range **ret)
 {
     unsigned int pos = range_position(bar, offset);
     struct mmio_range *range;
 
-    if (pos >= bar->range_count || bar->ranges[pos]->bar_offset != offset) return NULL;
+    if (pos >= bar->range_count || bar->ranges[pos]->bar_offset != offset) return STATUS_NOT_FOUND;
     range = bar->ranges[pos];
+    if (!owner_may_remove(owner, range->owner)) return STATUS_ACCESS_DENIED;
     bar_unindex(bar, pos);
     range_detach(host->memslots, range);
-    return range;
+    *ret = range;
+    return STATUS_SUCCESS;
 }
 
 NTSTATUS bar_add_doorbell(struct bar *bar, const struct bar_host *host, struct doorbell *doorbell)
@@ -129,7 +139,7 @@ NTSTATUS bar_add_doorbell(struct bar *bar, const struct bar_host *host, struct d
     return STATUS_SUCCESS;
 }
 
-struct doorbell *bar_take_doorbell(struct bar *bar, const struct doorbell_params *params)
+NTSTATUS bar_take_doorbell(struct bar *bar, const struct doorbell_params *params, struct doorbell **ret)
 {
     struct list *cur;
 
@@ -138,40 +148,45 @@ struct doorbell *bar_take_doorbell(struct bar *bar, const struct doorbell_params
         struct doorbell *doorbell = LIST_ENTRY(cur, struct doorbell, entry);
 
         if (!doorbell_matches(doorbell, params)) continue;
+        if (!owner_may_remove(params->owner, doorbell->owner)) return STATUS_ACCESS_DENIED;
         list_remove(&doorbell->entry);
-        return doorbell;
+        *ret = doorbell;
+        return STATUS_SUCCESS;
     }
-    return NULL;
+    return STATUS_NOT_FOUND;
 }
 
-struct mmio_range *bar_pop_range(struct bar *bar, uint64_t owner)
+struct mmio_range *bar_next_range(struct bar *bar, uint64_t owner)
 {
     unsigned int i = bar->range_count;
-    struct mmio_range *range;
 
     while (i--)
-    {
-        range = bar->ranges[i];
-        if (owner != BAR_ANY_OWNER && range->owner != owner) continue;
-        bar_unindex(bar, i);
-        return range;
-    }
+        if (owner == BAR_ANY_OWNER || bar->ranges[i]->owner == owner) return bar->ranges[i];
     return NULL;
 }
 
-struct doorbell *bar_pop_doorbell(struct bar *bar, uint64_t owner)
+void bar_forget_range(struct bar *bar, struct mmio_range *range)
+{
+    unsigned int pos = range_position(bar, range->bar_offset);
+
+    if (pos < bar->range_count && bar->ranges[pos] == range) bar_unindex(bar, pos);
+}
+
+struct doorbell *bar_next_doorbell(struct bar *bar, uint64_t owner)
 {
     struct list *cur;
 
     LIST_FOR_EACH(cur, &bar->doorbells)
     {
         struct doorbell *doorbell = LIST_ENTRY(cur, struct doorbell, entry);
-
-        if (owner != BAR_ANY_OWNER && doorbell->owner != owner) continue;
-        list_remove(&doorbell->entry);
-        return doorbell;
+        if (owner == BAR_ANY_OWNER || doorbell->owner == owner) return doorbell;
     }
     return NULL;
+}
+
+void bar_forget_doorbell(struct bar *bar, struct doorbell *doorbell)
+{
+    list_remove(&doorbell->entry);
 }
 
 static void bar_detach_ranges(struct bar *bar, const struct bar_host *host)
@@ -181,9 +196,12 @@ static void bar_detach_ranges(struct bar *bar, const struct bar_host *host)
     for (i = 0; i < bar->range_count; i++) range_detach(host->memslots, bar->ranges[i]);
 }
 
-static NTSTATUS bar_attach_ranges(struct bar *bar, const struct bar_host *host)
+/* Stops at the first failure, unless every range is to be tried: a range
+ * that cannot be attached stays out of the guest (its pages trap to the
+ * device) and is tried again at the next move. */
+static NTSTATUS bar_attach_ranges(struct bar *bar, const struct bar_host *host, BOOL try_all)
 {
-    NTSTATUS status;
+    NTSTATUS status, first = STATUS_SUCCESS;
     unsigned int i;
 
     for (i = 0; i < bar->range_count; i++)
@@ -191,9 +209,11 @@ static NTSTATUS bar_attach_ranges(struct bar *bar, const struct bar_host *host)
         struct mmio_range *range = bar->ranges[i];
 
         if (range->unbacked) continue;
-        if ((status = range_attach(host->memslots, range, bar->gpa + range->bar_offset))) return status;
+        if (!(status = range_attach(host->memslots, range, bar->gpa + range->bar_offset))) continue;
+        if (!try_all) return status;
+        if (!first) first = status;
     }
-    return STATUS_SUCCESS;
+    return first;
 }
 
 /* The ranges' memslots go from the old place to the new one; each doorbell
@@ -209,12 +229,15 @@ NTSTATUS bar_move(struct bar *bar, const struct bar_host *host, uint64_t gpa)
 
     bar_detach_ranges(bar, host);
     bar->gpa = gpa;
-    if ((status = bar_attach_ranges(bar, host))) goto undo_ranges;
+    if ((status = bar_attach_ranges(bar, host, FALSE))) goto undo_ranges;
     LIST_FOR_EACH(cur, &bar->doorbells)
     {
         struct doorbell *doorbell = LIST_ENTRY(cur, struct doorbell, entry);
-        if ((status = doorbell_prepare_move(host->dispatcher, vm_fd, doorbell, gpa + doorbell->bar_offset)))
-            goto undo_doorbells;
+        uint64_t new_gpa = gpa + doorbell->bar_offset;
+        struct list *other;
+
+        LIST_FOR_EACH(other, &bar->doorbells) doorbell_vacate(vm_fd, LIST_ENTRY(other, struct doorbell, entry), doorbell, new_gpa);
+        if ((status = doorbell_prepare_move(host->dispatcher, vm_fd, doorbell, new_gpa))) goto undo_doorbells;
     }
     LIST_FOR_EACH(cur, &bar->doorbells) doorbell_commit_move(host->dispatcher, LIST_ENTRY(cur, struct doorbell, entry));
     return STATUS_SUCCESS;
@@ -226,7 +249,9 @@ undo_ranges:
             (unsigned int)status, (unsigned long long)old_gpa);
     bar_detach_ranges(bar, host);
     bar->gpa = old_gpa;
-    if (bar_attach_ranges(bar, host)) ERR("cannot put the BAR's ranges back at %#llx\n", (unsigned long long)old_gpa);
+    if (bar_attach_ranges(bar, host, TRUE))
+        WARN("some ranges could not go back to %#llx: their pages trap until the next move\n",
+                (unsigned long long)old_gpa);
     return status;
 }
 
@@ -236,7 +261,7 @@ void bar_finish_move(struct bar *bar, const struct bar_host *host)
 
     LIST_FOR_EACH(cur, &bar->doorbells)
     {
-        pthread_mutex_lock(host->removal_lock);
+        robust_mutex_lock(host->removal_lock);
         doorbell_release_old(host->memslots->vm_fd, LIST_ENTRY(cur, struct doorbell, entry));
         pthread_mutex_unlock(host->removal_lock);
     }

@@ -8,7 +8,7 @@
 
 #include <stdlib.h>
 
-#include "unix_device.h"
+#include "unix_private.h"
 
 WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
 
@@ -18,12 +18,9 @@ NTSTATUS device_create(const struct device_create_params *params, struct device 
     unsigned int i;
 
     if (!(device = calloc(1, sizeof(*device)))) return STATUS_NO_MEMORY;
-    device->instance_id = params->instance_id;
     device->mmio_callback = params->mmio_callback;
     device->mmio_context = params->mmio_context;
-    device->object = params->object;
-    device->object_refcount = params->object_refcount;
-    pthread_mutex_init(&device->lock, NULL);
+    robust_mutex_init(&device->lock);
     for (i = 0; i < VMIDL_BAR_COUNT; i++) bar_init(&device->bars[i], params->bar_address[i], params->bar_size[i]);
     *ret = device;
     return STATUS_SUCCESS;
@@ -40,7 +37,7 @@ void device_free(struct device *device)
 
 static void detach_doorbell(const struct bar_host *host, struct doorbell *doorbell)
 {
-    pthread_mutex_lock(host->removal_lock);
+    robust_mutex_lock(host->removal_lock);
     doorbell_detach(host->memslots->vm_fd, doorbell);
     pthread_mutex_unlock(host->removal_lock);
 }
@@ -71,7 +68,7 @@ NTSTATUS device_create_range(struct device *device, const struct bar_host *host,
     /* Mapping the section takes wineserver requests: not under the lock. */
     if ((status = range_create(host->memslots, params, &range))) return status;
 
-    pthread_mutex_lock(&device->lock);
+    robust_mutex_lock(&device->lock);
     status = device->dead ? STATUS_DEVICE_REMOVED : bar_add_range(bar, host, range);
     pthread_mutex_unlock(&device->lock);
 
@@ -87,9 +84,9 @@ NTSTATUS device_destroy_range(struct device *device, const struct bar_host *host
 
     if (!(bar = device_bar(device, params->bar, params->bar_offset, 1))) return STATUS_INVALID_PARAMETER;
 
-    pthread_mutex_lock(&device->lock);
+    robust_mutex_lock(&device->lock);
     if (device->dead) status = STATUS_DEVICE_REMOVED;
-    else status = (range = bar_remove_range(bar, host, params->bar_offset)) ? STATUS_SUCCESS : STATUS_NOT_FOUND;
+    else status = bar_remove_range(bar, host, params->bar_offset, params->owner, &range);
     pthread_mutex_unlock(&device->lock);
 
     if (range) range_free(host->memslots, range);
@@ -106,7 +103,7 @@ NTSTATUS device_register_doorbell(struct device *device, const struct bar_host *
         return STATUS_INVALID_PARAMETER;
     if ((status = doorbell_create(host->dispatcher, params, &doorbell))) return status;
 
-    pthread_mutex_lock(&device->lock);
+    robust_mutex_lock(&device->lock);
     if (device->dead) status = STATUS_DEVICE_REMOVED;
     else if (device->doorbell_count >= MAX_DOORBELLS_PER_DEVICE)
     {
@@ -131,15 +128,13 @@ NTSTATUS device_unregister_doorbell(struct device *device, const struct bar_host
     if (!(bar = device_bar(device, params->bar, params->bar_offset, params->length ? params->length : 1)))
         return STATUS_INVALID_PARAMETER;
 
-    pthread_mutex_lock(&device->lock);
+    robust_mutex_lock(&device->lock);
     if (device->dead) status = STATUS_DEVICE_REMOVED;
-    else if (!(doorbell = bar_take_doorbell(bar, params))) status = STATUS_NOT_FOUND;
-    else
+    else if (!(status = bar_take_doorbell(bar, params, &doorbell)))
     {
         doorbell_silence(host->dispatcher, doorbell);
         detach_doorbell(host, doorbell);
         device->doorbell_count--;
-        status = STATUS_SUCCESS;
     }
     pthread_mutex_unlock(&device->lock);
 
@@ -147,24 +142,33 @@ NTSTATUS device_unregister_doorbell(struct device *device, const struct bar_host
     return status;
 }
 
-/* Pops one doorbell or range and takes it out of KVM; FALSE when there is
- * nothing left (or the device died meanwhile). */
-static BOOL device_clear_one(struct device *device, const struct bar_host *host, uint64_t owner)
+/* Takes one doorbell or range out of KVM, then out of the device; FALSE
+ * when there is nothing left (or the device died meanwhile). */
+BOOL device_clear_step(struct device *device, const struct bar_host *host, uint64_t owner)
 {
     struct mmio_range *range = NULL;
     struct doorbell *doorbell = NULL;
+    struct bar *bar = NULL;
     unsigned int i;
 
-    pthread_mutex_lock(&device->lock);
-    for (i = 0; !device->dead && !doorbell && !range && i < VMIDL_BAR_COUNT; i++)
-        if (!(doorbell = bar_pop_doorbell(&device->bars[i], owner))) range = bar_pop_range(&device->bars[i], owner);
+    robust_mutex_lock(&device->lock);
+    /* Ranges first: each goes in microseconds, while a doorbell costs a
+     * grace period. */
+    for (i = 0; !device->dead && !range && i < VMIDL_BAR_COUNT; i++) range = bar_next_range(bar = &device->bars[i], owner);
+    for (i = 0; !device->dead && !range && !doorbell && i < VMIDL_BAR_COUNT; i++)
+        doorbell = bar_next_doorbell(bar = &device->bars[i], owner);
     if (doorbell)
     {
         doorbell_silence(host->dispatcher, doorbell);
         detach_doorbell(host, doorbell);
+        bar_forget_doorbell(bar, doorbell);
         device->doorbell_count--;
     }
-    if (range) range_detach(host->memslots, range);
+    if (range)
+    {
+        range_detach(host->memslots, range);
+        bar_forget_range(bar, range);
+    }
     pthread_mutex_unlock(&device->lock);
 
     if (doorbell) doorbell_free(host->dispatcher, host->memslots->vm_fd, doorbell);
@@ -174,12 +178,24 @@ static BOOL device_clear_one(struct device *device, const struct bar_host *host,
 
 void device_clear(struct device *device, const struct bar_host *host, uint64_t owner)
 {
-    while (device_clear_one(device, host, owner));
+    while (device_clear_step(device, host, owner));
+}
+
+void device_silence(struct device *device, const struct bar_host *host)
+{
+    struct list *cur;
+    unsigned int i;
+
+    robust_mutex_lock(&device->lock);
+    for (i = 0; i < VMIDL_BAR_COUNT; i++)
+        LIST_FOR_EACH(cur, &device->bars[i].doorbells)
+            doorbell_silence(host->dispatcher, LIST_ENTRY(cur, struct doorbell, entry));
+    pthread_mutex_unlock(&device->lock);
 }
 
 void device_kill(struct device *device)
 {
-    pthread_mutex_lock(&device->lock);
+    robust_mutex_lock(&device->lock);
     device->dead = 1;
     pthread_mutex_unlock(&device->lock);
 }
@@ -192,9 +208,16 @@ void device_release_contents(struct device *device, const struct bar_host *host)
 
     for (i = 0; i < VMIDL_BAR_COUNT; i++)
     {
-        while ((doorbell = bar_pop_doorbell(&device->bars[i], BAR_ANY_OWNER)))
+        while ((doorbell = bar_next_doorbell(&device->bars[i], BAR_ANY_OWNER)))
+        {
+            bar_forget_doorbell(&device->bars[i], doorbell);
             doorbell_free(host->dispatcher, host->memslots->vm_fd, doorbell);
-        while ((range = bar_pop_range(&device->bars[i], BAR_ANY_OWNER))) range_free(host->memslots, range);
+        }
+        while ((range = bar_next_range(&device->bars[i], BAR_ANY_OWNER)))
+        {
+            bar_forget_range(&device->bars[i], range);
+            range_free(host->memslots, range);
+        }
     }
     device->doorbell_count = 0;
 }

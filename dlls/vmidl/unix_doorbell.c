@@ -12,13 +12,13 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
-#include "unix_doorbell.h"
+#include "unix_private.h"
 
 WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
 
-/* vmidl's own handle to the caller's event, with just the access the
- * dispatcher needs to set it. */
-static NTSTATUS duplicate_event(UINT64 event, UINT64 *ret)
+/* vmidl's own handle to the caller's event (a value in process), with just
+ * the access the dispatcher needs to set it. */
+static NTSTATUS duplicate_event(UINT64 process, UINT64 event, UINT64 *ret)
 {
     static const WCHAR eventW[] = {'E','v','e','n','t'};
     char buffer[sizeof(OBJECT_TYPE_INFORMATION) + 64 * sizeof(WCHAR)];
@@ -26,7 +26,7 @@ static NTSTATUS duplicate_event(UINT64 event, UINT64 *ret)
     HANDLE dup;
     NTSTATUS status;
 
-    if ((status = NtDuplicateObject(CURRENT_PROCESS, (HANDLE)(ULONG_PTR)event, CURRENT_PROCESS, &dup,
+    if ((status = NtDuplicateObject((HANDLE)(ULONG_PTR)process, (HANDLE)(ULONG_PTR)event, CURRENT_PROCESS, &dup,
             EVENT_MODIFY_STATE, 0, 0)))
     {
         WARN("cannot duplicate event %#llx, status %#x\n", (unsigned long long)event, (unsigned int)status);
@@ -134,7 +134,7 @@ NTSTATUS doorbell_create(struct dispatcher *dispatcher, const struct doorbell_pa
     doorbell->value = params->any_value ? 0 : params->value;
     doorbell->owner = params->owner;
     doorbell->spare.eventfd = -1;
-    if ((status = duplicate_event(params->event, &doorbell->event))) goto err_free;
+    if ((status = duplicate_event(params->handle_process, params->event, &doorbell->event))) goto err_free;
     if ((status = binding_init(dispatcher, doorbell->event, &doorbell->binding))) goto err_close_event;
     *ret = doorbell;
     return STATUS_SUCCESS;
@@ -179,9 +179,30 @@ NTSTATUS doorbell_prepare_move(struct dispatcher *dispatcher, int vm_fd, struct 
     return status;
 }
 
+/* The old binding goes back where it was if a collision took it out early. */
 void doorbell_cancel_move(struct dispatcher *dispatcher, int vm_fd, struct doorbell *doorbell)
 {
+    NTSTATUS status;
+
     binding_close(dispatcher, vm_fd, doorbell, &doorbell->spare);
+    if (!doorbell->binding.attached && (status = binding_attach(vm_fd, doorbell, &doorbell->binding,
+            doorbell->binding.gpa)))
+        ERR("cannot put the doorbell back at %#llx, status %#x\n", (unsigned long long)doorbell->binding.gpa,
+                (unsigned int)status);
+}
+
+/* KVM refuses an ioeventfd at an address where one of the same length
+ * (or of any length) already matches the same value (or any value), and
+ * looks at nothing else, not even the eventfd. */
+static int bindings_collide(const struct doorbell *a, const struct doorbell *b)
+{
+    return !a->length || !b->length || (a->length == b->length && (a->any_value || b->any_value || a->value == b->value));
+}
+
+void doorbell_vacate(int vm_fd, struct doorbell *doorbell, const struct doorbell *mover, uint64_t gpa)
+{
+    if (doorbell->binding.attached && doorbell->binding.gpa == gpa && bindings_collide(doorbell, mover))
+        binding_detach(vm_fd, doorbell, &doorbell->binding);
 }
 
 /* A write the guest makes at the old place from here on is consumed and

@@ -10,7 +10,7 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
-#include "unix_kvm.h"
+#include "unix_private.h"
 
 WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
 

@@ -7,7 +7,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include "unix_vm.h"
+#include "unix_private.h"
 
 typedef NTSTATUS (*unixlib_entry_t)(void *args);
 
@@ -111,16 +111,10 @@ static NTSTATUS vmidl_device_remove(void *args)
     return STATUS_SUCCESS;
 }
 
-static NTSTATUS vmidl_device_find(void *args)
-{
-    struct device_find_params *params = args;
-    return vm_find_device(get_vm(params->vm), &params->instance_id, &params->object);
-}
-
 static NTSTATUS vmidl_bar_move(void *args)
 {
     struct bar_move_params *params = args;
-    return vm_move_bar(get_vm(params->vm), params);
+    return vm_move_bar(get_vm(params->vm), get_device(params->device), params);
 }
 
 static NTSTATUS vmidl_range_create(void *args)
@@ -169,7 +163,6 @@ __attribute__((visibility("default"))) const unixlib_entry_t __wine_unix_call_fu
     vmidl_device_create,
     vmidl_device_add,
     vmidl_device_remove,
-    vmidl_device_find,
     vmidl_bar_move,
     vmidl_range_create,
     vmidl_range_destroy,

@@ -9,8 +9,7 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
-#include "unix_kvm.h"
-#include "unix_memslot.h"
+#include "unix_private.h"
 
 WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
 
@@ -22,7 +21,7 @@ NTSTATUS memslot_table_init(struct memslot_table *table, int vm_fd)
     if (!(table->bitmap = calloc((count + 63) / 64, sizeof(*table->bitmap)))) return STATUS_NO_MEMORY;
     table->vm_fd = vm_fd;
     table->count = count;
-    pthread_mutex_init(&table->lock, NULL);
+    robust_mutex_init(&table->lock);
     return STATUS_SUCCESS;
 }
 
@@ -37,7 +36,7 @@ NTSTATUS memslot_alloc(struct memslot_table *table, unsigned int *slot)
     unsigned int word, words = (table->count + 63) / 64;
     NTSTATUS status = STATUS_INSUFFICIENT_RESOURCES;
 
-    pthread_mutex_lock(&table->lock);
+    robust_mutex_lock(&table->lock);
     for (word = 0; word < words; word++)
     {
         unsigned int bit;
@@ -57,7 +56,7 @@ NTSTATUS memslot_alloc(struct memslot_table *table, unsigned int *slot)
 
 void memslot_free(struct memslot_table *table, unsigned int slot)
 {
-    pthread_mutex_lock(&table->lock);
+    robust_mutex_lock(&table->lock);
     table->bitmap[slot / 64] &= ~(1ull << (slot % 64));
     pthread_mutex_unlock(&table->lock);
 }

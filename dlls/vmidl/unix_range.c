@@ -8,7 +8,7 @@
 
 #include <stdlib.h>
 
-#include "unix_range.h"
+#include "unix_private.h"
 
 WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
 
@@ -23,7 +23,8 @@ NTSTATUS range_create(struct memslot_table *memslots, const struct range_create_
     range->size = params->size;
     range->owner = params->owner;
     range->writable = params->writable;
-    if ((status = section_view_map((HANDLE)(ULONG_PTR)params->section, params->section_offset, params->size,
+    if ((status = section_view_map((HANDLE)(ULONG_PTR)params->handle_process, (HANDLE)(ULONG_PTR)params->section,
+            params->section_offset, params->size,
             params->writable, &range->view)))
         goto err_free;
     if ((status = memslot_alloc(memslots, &range->slot))) goto err_unmap;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "unix_route.h"
+#include "unix_private.h"
 
 void route_table_cleanup(struct route_table *table)
 {

@@ -19,13 +19,35 @@
 #include <sys/mman.h>
 #include <sys/uio.h>
 
-#include "unix_section.h"
+#include "unix_private.h"
 
 WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
 
 /* From ntdll.so; Debian ships no wine/server.h. */
 extern NTSTATUS CDECL wine_server_handle_to_fd(HANDLE handle, unsigned int access, int *unix_fd,
         unsigned int *options);
+
+/* Whether the section's own protection lets it be mapped writable: a
+ * handle with SECTION_MAP_WRITE to a PAGE_READONLY section gets a
+ * read-write fd from Wine all the same, while Windows refuses such a view.
+ * So ask for one, as MapViewOfFile(FILE_MAP_WRITE) would. */
+static NTSTATUS section_check_writable(HANDLE section, uint64_t offset)
+{
+    LARGE_INTEGER view_offset = {.QuadPart = offset & ~(uint64_t)0xffff};
+    SIZE_T view_size = (offset & 0xffff) + 1;
+    void *base = NULL;
+    NTSTATUS status;
+
+    status = NtMapViewOfSection(section, CURRENT_PROCESS, &base, 0, 0, &view_offset, &view_size, ViewShare, 0,
+            PAGE_READWRITE);
+    if (!status) NtUnmapViewOfSection(CURRENT_PROCESS, base);
+    else
+    {
+        WARN("section %p cannot be mapped writable, status %#x\n", section, (unsigned int)status);
+        if (status == STATUS_SECTION_PROTECTION || status == STATUS_INVALID_PAGE_PROTECTION) status = STATUS_ACCESS_DENIED;
+    }
+    return status;
+}
 
 /* A data section holding [offset, offset + size), and an fd with the access
  * the mapping needs. */
@@ -51,18 +73,22 @@ static NTSTATUS section_get_fd(HANDLE section, uint64_t offset, uint64_t size, i
                 (unsigned long long)info.Size.QuadPart, (unsigned long long)size, (unsigned long long)offset);
         return STATUS_INVALID_PARAMETER;
     }
+    if (writable && (status = section_check_writable(section, offset))) return status;
     if ((status = wine_server_handle_to_fd(section, access, fd, NULL)))
         WARN("section %p: no fd for access %#x, status %#x\n", section, access, (unsigned int)status);
     return status;
 }
 
-NTSTATUS section_view_map(HANDLE section, uint64_t offset, uint64_t size, int writable, struct section_view *view)
+/* The section handle is a value in process (this one, or a device host's
+ * that calls through a proxy). */
+NTSTATUS section_view_map(HANDLE process, HANDLE section, uint64_t offset, uint64_t size, int writable,
+        struct section_view *view)
 {
     HANDLE checked;
     NTSTATUS status;
     int fd;
 
-    if ((status = NtDuplicateObject(CURRENT_PROCESS, section, CURRENT_PROCESS, &checked, 0, 0, DUPLICATE_SAME_ACCESS)))
+    if ((status = NtDuplicateObject(process, section, CURRENT_PROCESS, &checked, 0, 0, DUPLICATE_SAME_ACCESS)))
     {
         WARN("cannot duplicate section %p, status %#x\n", section, (unsigned int)status);
         return STATUS_INVALID_HANDLE;

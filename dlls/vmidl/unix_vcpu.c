@@ -20,8 +20,7 @@
 #include <sys/mman.h>
 #include <linux/kvm.h>
 
-#include "unix_kvm.h"
-#include "unix_vcpu.h"
+#include "unix_private.h"
 
 WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
 
@@ -88,12 +87,19 @@ static int owner_is_alive(uint64_t owner)
     return status || info.ExitStatus == STATUS_PENDING;
 }
 
+/* Does nothing once the vCPU is cleaned up: a closed vCPU has no run to stop. */
 static void vcpu_kick(struct vcpu *vcpu)
 {
-    pid_t tid = owner_unix_tid(__atomic_load_n(&vcpu->owner, __ATOMIC_SEQ_CST));
+    pid_t tid;
 
-    __atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-    if (tid && kick_signal) syscall(SYS_tgkill, getpid(), tid, kick_signal);
+    robust_mutex_lock(&vcpu->kick_lock);
+    if (vcpu->run)
+    {
+        __atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+        tid = owner_unix_tid(__atomic_load_n(&vcpu->owner, __ATOMIC_SEQ_CST));
+        if (tid && kick_signal) syscall(SYS_tgkill, getpid(), tid, kick_signal);
+    }
+    pthread_mutex_unlock(&vcpu->kick_lock);
 }
 
 /* Long mode needs the LM bit in the guest CPUID, so give the guest what
@@ -143,6 +149,7 @@ NTSTATUS vcpu_init(int vm_fd, struct vcpu *vcpu, unsigned int index)
         goto err_close;
     }
     if ((status = vcpu_set_cpuid(vcpu->fd))) goto err_unmap;
+    robust_mutex_init(&vcpu->kick_lock);
     return STATUS_SUCCESS;
 
 err_unmap:
@@ -152,10 +159,20 @@ err_close:
     return status;
 }
 
+/* Keeps the lock: vcpu_kick() may still be called on it (vm_free destroys it). */
 void vcpu_cleanup(struct vcpu *vcpu)
 {
+    robust_mutex_lock(&vcpu->kick_lock);
     munmap(vcpu->run, kvm_run_size());
+    vcpu->run = NULL;
+    pthread_mutex_unlock(&vcpu->kick_lock);
     close(vcpu->fd);
+    vcpu->fd = -1;
+}
+
+void vcpu_free(struct vcpu *vcpu)
+{
+    pthread_mutex_destroy(&vcpu->kick_lock);
 }
 
 NTSTATUS vcpu_acquire(struct vcpu *vcpu)
@@ -228,22 +245,31 @@ static void segment_from_kvm(const struct kvm_segment *kvm, VMIDL_X64_SEGMENT *s
 
 /* KVM completes an I/O or MMIO exit at the start of the next KVM_RUN, on
  * whatever state the vCPU then has; finish it now, with immediate_exit, so
- * that new registers are not clobbered by the old instruction and a
- * canceled run leaves the guest after a whole instruction.  Pending reads
- * get all ones unless a value was given. */
+ * that new registers are not clobbered by the old instruction.  Pending
+ * reads get all ones.  A string instruction (or an access KVM splits)
+ * may go on with another access within the same KVM_RUN, before KVM looks
+ * at immediate_exit: those are answered the same way, until KVM has
+ * nothing left to finish (it enters the guest again after at most 1024
+ * iterations of a string instruction, which immediate_exit prevents). */
 static NTSTATUS vcpu_complete_io(struct vcpu *vcpu)
 {
     struct kvm_run *run = vcpu->run;
+    unsigned int rounds;
     int ret;
 
-    if (!vcpu->io_pending) return STATUS_SUCCESS;
-    if (vcpu->mmio_read_pending) memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
-    __atomic_store_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-    ret = ioctl(vcpu->fd, KVM_RUN, 0);
-    __atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-    if (ret < 0 && errno != EINTR) return status_from_errno(errno);
-    vcpu->io_pending = vcpu->mmio_read_pending = 0;
-    return STATUS_SUCCESS;
+    for (rounds = 0; vcpu->io_pending && rounds < 4096; rounds++)
+    {
+        if (vcpu->mmio_read_pending) memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+        if (run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_IN)
+            memset((char *)run + run->io.data_offset, 0xff, run->io.size * run->io.count);
+        __atomic_store_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+        ret = ioctl(vcpu->fd, KVM_RUN, 0);
+        __atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+        if (ret < 0 && errno != EINTR) return status_from_errno(errno);
+        vcpu->io_pending = !ret && (run->exit_reason == KVM_EXIT_MMIO || run->exit_reason == KVM_EXIT_IO);
+        vcpu->mmio_read_pending = vcpu->io_pending && run->exit_reason == KVM_EXIT_MMIO && !run->mmio.is_write;
+    }
+    return vcpu->io_pending ? STATUS_UNSUCCESSFUL : STATUS_SUCCESS;
 }
 
 NTSTATUS vcpu_set_registers(struct vcpu *vcpu, const VMIDL_VP_REGISTERS *regs)
@@ -346,10 +372,15 @@ static void vcpu_park(struct vcpu *vcpu, const int *paused)
         nanosleep(&pause, NULL);
 }
 
+/* A cancel with an I/O exit pending enters KVM once more, with
+ * immediate_exit, so that the access completes before the run returns
+ * Canceled; if the instruction goes on with another access (a string
+ * instruction), that exit is returned as any other, and the cancel
+ * stands for the next entry. */
 NTSTATUS vcpu_run(struct vcpu *vcpu, const int *paused, uint64_t mmio_read_value, VMIDL_RUN_VP_EXIT_CONTEXT *exit)
 {
     struct kvm_run *run = vcpu->run;
-    int ret, err;
+    int ret, err, canceled;
 
     memset(exit, 0, sizeof(*exit));
     if (vcpu->mmio_read_pending)
@@ -361,10 +392,11 @@ NTSTATUS vcpu_run(struct vcpu *vcpu, const int *paused, uint64_t mmio_read_value
     for (;;)
     {
         __atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-        if (__atomic_exchange_n(&vcpu->cancel, 0, __ATOMIC_SEQ_CST))
+        canceled = __atomic_exchange_n(&vcpu->cancel, 0, __ATOMIC_SEQ_CST);
+        if (canceled && !vcpu->io_pending)
         {
             exit->ExitReason = VmidlRunVpExitReasonCanceled;
-            return vcpu_complete_io(vcpu);
+            return STATUS_SUCCESS;
         }
         /* In before looking at paused, as vcpus_pause() sets paused
          * before looking at in_kvm: one of the two sees the other. */
@@ -372,17 +404,20 @@ NTSTATUS vcpu_run(struct vcpu *vcpu, const int *paused, uint64_t mmio_read_value
         if (__atomic_load_n(paused, __ATOMIC_SEQ_CST))
         {
             __atomic_store_n(&vcpu->in_kvm, 0, __ATOMIC_SEQ_CST);
+            if (canceled) __atomic_store_n(&vcpu->cancel, 1, __ATOMIC_SEQ_CST);
             vcpu_park(vcpu, paused);
             continue;
         }
 
+        if (canceled) __atomic_store_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
         ret = ioctl(vcpu->fd, KVM_RUN, 0);
         err = errno;
         /* An exit keeps the vCPU in until the caller has routed it
          * (vcpu_exit_routed): it came from the layout a BAR move waits to
          * change. */
         if (ret < 0 || run->exit_reason == KVM_EXIT_INTR) __atomic_store_n(&vcpu->in_kvm, 0, __ATOMIC_SEQ_CST);
-        vcpu->io_pending = 0;
+        vcpu->io_pending = vcpu->mmio_read_pending = 0;
+        if (canceled && !(ret < 0 && err != EINTR && err != EAGAIN)) __atomic_store_n(&vcpu->cancel, 1, __ATOMIC_SEQ_CST);
 
         if (ret < 0)
         {

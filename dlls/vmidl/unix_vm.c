@@ -19,8 +19,7 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
-#include "unix_kvm.h"
-#include "unix_vm.h"
+#include "unix_private.h"
 
 WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
 
@@ -33,11 +32,26 @@ struct ram_region
 };
 
 static void vcpu_set_exit_device(struct vm *vm, struct vcpu *vcpu, struct device *device);
+static int vm_background_work(void *context);
 
 static void short_wait(long nanoseconds)
 {
     struct timespec pause = {0, nanoseconds};
     nanosleep(&pause, NULL);
+}
+
+/* Whether a thread that is still alive is taking a device's contents out
+ * of KVM.  Under the layout lock. */
+static BOOL vm_has_live_remover(struct vm *vm)
+{
+    struct list *cur;
+
+    LIST_FOR_EACH(cur, &vm->devices)
+    {
+        struct device *device = LIST_ENTRY(cur, struct device, entry);
+        if (device->remover && thread_is_alive(device->remover)) return TRUE;
+    }
+    return FALSE;
 }
 
 NTSTATUS vm_create(unsigned int vcpu_count, struct vm **ret)
@@ -47,9 +61,9 @@ NTSTATUS vm_create(unsigned int vcpu_count, struct vm **ret)
 
     if ((status = kvm_open())) return status;
     if (!(vm = calloc(1, offsetof(struct vm, vcpus[vcpu_count])))) return STATUS_NO_MEMORY;
-    pthread_mutex_init(&vm->layout_lock, NULL);
+    robust_mutex_init(&vm->layout_lock);
     robust_mutex_init(&vm->route_lock);
-    pthread_mutex_init(&vm->removal_lock, NULL);
+    robust_mutex_init(&vm->removal_lock);
     list_init(&vm->devices);
     list_init(&vm->ram);
     vm->host.memslots = &vm->memslots;
@@ -62,7 +76,7 @@ NTSTATUS vm_create(unsigned int vcpu_count, struct vm **ret)
         goto err_free;
     }
     if ((status = memslot_table_init(&vm->memslots, vm->fd))) goto err_close_vm;
-    if ((status = dispatcher_init(&vm->dispatcher))) goto err_memslots;
+    if ((status = dispatcher_init(&vm->dispatcher, vm_background_work, vm))) goto err_memslots;
     for (; vm->vcpu_count < vcpu_count; vm->vcpu_count++)
         if ((status = vcpu_init(vm->fd, &vm->vcpus[vm->vcpu_count], vm->vcpu_count))) goto err_vcpus;
 
@@ -71,7 +85,11 @@ NTSTATUS vm_create(unsigned int vcpu_count, struct vm **ret)
     return STATUS_SUCCESS;
 
 err_vcpus:
-    while (vm->vcpu_count) vcpu_cleanup(&vm->vcpus[--vm->vcpu_count]);
+    while (vm->vcpu_count)
+    {
+        vcpu_cleanup(&vm->vcpus[--vm->vcpu_count]);
+        vcpu_free(&vm->vcpus[vm->vcpu_count]);
+    }
     dispatcher_cleanup(&vm->dispatcher);
 err_memslots:
     memslot_table_cleanup(&vm->memslots);
@@ -107,14 +125,15 @@ NTSTATUS vm_shutdown(struct vm *vm)
     }
     dispatcher_stop(&vm->dispatcher);
 
-    pthread_mutex_lock(&vm->layout_lock);
+    robust_mutex_lock(&vm->layout_lock);
     LIST_FOR_EACH(cur, &vm->devices) device_kill(LIST_ENTRY(cur, struct device, entry));
-    /* A device being cleared elsewhere stops at its next item. */
-    while (vm->removals)
+    /* A device being cleared elsewhere stops at its next item; a thread
+     * that ended while clearing one is waited for no longer. */
+    while (vm_has_live_remover(vm))
     {
         pthread_mutex_unlock(&vm->layout_lock);
         short_wait(1000000);
-        pthread_mutex_lock(&vm->layout_lock);
+        robust_mutex_lock(&vm->layout_lock);
     }
     /* Closing the VM drops every memslot and ioeventfd at once, without the
      * grace period each removal costs. */
@@ -122,7 +141,17 @@ NTSTATUS vm_shutdown(struct vm *vm)
     close(vm->fd);
     vm->memslots.vm_fd = -1;
     vm->closed = 1;
-    LIST_FOR_EACH(cur, &vm->devices) device_release_contents(LIST_ENTRY(cur, struct device, entry), &vm->host);
+    /* What is left of devices whose last reference is gone (their removal
+     * was deferred, or the thread doing it ended) goes now. */
+    LIST_FOR_EACH_SAFE(cur, next, &vm->devices)
+    {
+        struct device *device = LIST_ENTRY(cur, struct device, entry);
+
+        device_release_contents(device, &vm->host);
+        if (!device->removing) continue;
+        list_remove(&device->entry);
+        device_free(device);
+    }
     LIST_FOR_EACH_SAFE(cur, next, &vm->ram)
     {
         list_remove(cur);
@@ -136,8 +165,11 @@ NTSTATUS vm_shutdown(struct vm *vm)
 /* Every device object is released by now. */
 void vm_free(struct vm *vm)
 {
+    unsigned int i;
+
     TRACE("vm %p\n", vm);
     if (!vm->closed) vm_shutdown(vm);
+    for (i = 0; i < vm->vcpu_count; i++) vcpu_free(&vm->vcpus[i]);
     dispatcher_cleanup(&vm->dispatcher);
     memslot_table_cleanup(&vm->memslots);
     route_table_cleanup(&vm->routes);
@@ -181,7 +213,7 @@ NTSTATUS vm_map_ram(struct vm *vm, const struct vm_map_ram_params *params)
     ram->gpa = params->guest_address;
     ram->size = params->size;
 
-    pthread_mutex_lock(&vm->layout_lock);
+    robust_mutex_lock(&vm->layout_lock);
     if (vm->closing) status = STATUS_DEVICE_REMOVED;
     else if (!vm_gpa_range_is_free(vm, ram->gpa, ram->size, NULL)) status = STATUS_OBJECT_NAME_COLLISION;
     else if (!(status = memslot_alloc(&vm->memslots, &ram->slot)))
@@ -196,19 +228,6 @@ NTSTATUS vm_map_ram(struct vm *vm, const struct vm_map_ram_params *params)
 
     if (status) free(ram);
     return status;
-}
-
-/* A device that may be looked up: not on its way out.  Under the layout lock. */
-static struct device *vm_device_by_instance(struct vm *vm, const GUID *instance_id)
-{
-    struct list *cur;
-
-    LIST_FOR_EACH(cur, &vm->devices)
-    {
-        struct device *device = LIST_ENTRY(cur, struct device, entry);
-        if (!device->removing && !memcmp(&device->instance_id, instance_id, sizeof(*instance_id))) return device;
-    }
-    return NULL;
 }
 
 static NTSTATUS vm_place_device(struct vm *vm, const struct device *device)
@@ -237,9 +256,8 @@ NTSTATUS vm_add_device(struct vm *vm, struct device *device)
     NTSTATUS status;
     unsigned int i;
 
-    pthread_mutex_lock(&vm->layout_lock);
+    robust_mutex_lock(&vm->layout_lock);
     if (vm->closing) status = STATUS_DEVICE_REMOVED;
-    else if (vm_device_by_instance(vm, &device->instance_id)) status = STATUS_OBJECT_NAME_COLLISION;
     else if (!(status = vm_place_device(vm, device)))
     {
         robust_mutex_lock(&vm->route_lock);
@@ -271,21 +289,11 @@ static BOOL vm_device_in_callback(struct vm *vm, struct device *device)
     return FALSE;
 }
 
-/* Takes everything of a device no one can reach any more out of KVM, and
- * frees it.  Its BARs stay reserved until then. */
-static void vm_finish_removal(struct vm *vm, struct device *device)
+/* Out of the device list once its contents are out of KVM.  Under the
+ * layout lock, which it releases. */
+static void vm_drop_device(struct vm *vm, struct device *device)
 {
-    int clear;
-
-    pthread_mutex_lock(&vm->layout_lock);
-    /* Once the VM is closed, the shutdown has freed what the device held. */
-    if ((clear = !vm->closed)) vm->removals++;
-    pthread_mutex_unlock(&vm->layout_lock);
-
-    if (clear) device_clear(device, &vm->host, BAR_ANY_OWNER);
-
-    pthread_mutex_lock(&vm->layout_lock);
-    if (clear) vm->removals--;
+    device->remover = 0;
     list_remove(&device->entry);
     /* Shut down meanwhile: the clear stopped early, and the VM stays open
      * until this lock is released. */
@@ -293,6 +301,80 @@ static void vm_finish_removal(struct vm *vm, struct device *device)
     pthread_mutex_unlock(&vm->layout_lock);
     device_free(device);
 }
+
+/* Takes everything of a device no one can reach any more out of KVM, on
+ * the calling thread, and frees it.  Its BARs stay reserved until then. */
+static void vm_finish_removal(struct vm *vm, struct device *device)
+{
+    int clear;
+
+    robust_mutex_lock(&vm->layout_lock);
+    /* Once the VM is closed, the shutdown has freed what the device held. */
+    if ((clear = !vm->closed)) device->remover = current_tid();
+    pthread_mutex_unlock(&vm->layout_lock);
+
+    if (clear) device_clear(device, &vm->host, BAR_ANY_OWNER);
+
+    robust_mutex_lock(&vm->layout_lock);
+    vm_drop_device(vm, device);
+}
+
+/* The next device whose removal is deferred.  Under the layout lock. */
+static struct device *vm_next_deferred(struct vm *vm)
+{
+    struct device *found = NULL;
+    struct list *cur;
+
+    robust_mutex_lock(&vm->route_lock);
+    LIST_FOR_EACH(cur, &vm->devices)
+    {
+        struct device *device = LIST_ENTRY(cur, struct device, entry);
+        if (!device->deferred) continue;
+        found = device;
+        break;
+    }
+    pthread_mutex_unlock(&vm->route_lock);
+    return found;
+}
+
+/* The dispatcher's background work: one doorbell or range of a deferred
+ * removal per call, so that doorbells keep ringing meanwhile and no vCPU
+ * waits for it.  Returns whether more is left. */
+static int vm_background_work(void *context)
+{
+    struct vm *vm = context;
+    struct device *device;
+    BOOL more;
+
+    robust_mutex_lock(&vm->layout_lock);
+    if ((device = vm_next_deferred(vm))) device->remover = current_tid();
+    pthread_mutex_unlock(&vm->layout_lock);
+    if (!device) return 0;
+
+    more = device_clear_step(device, &vm->host, BAR_ANY_OWNER);
+
+    robust_mutex_lock(&vm->layout_lock);
+    if (!more)
+    {
+        vm_drop_device(vm, device);
+        robust_mutex_lock(&vm->layout_lock);
+    }
+    else device->remover = 0;
+    more = vm_next_deferred(vm) != NULL;
+    pthread_mutex_unlock(&vm->layout_lock);
+    return more;
+}
+
+/* A removed device's last MMIO callback has returned: the dispatcher
+ * finishes its removal, which may take seconds of grace periods. */
+static void vm_defer_removal(struct vm *vm, struct device *device)
+{
+    robust_mutex_lock(&vm->route_lock);
+    device->deferred = 1;
+    pthread_mutex_unlock(&vm->route_lock);
+    dispatcher_wake(&vm->dispatcher);
+}
+
 
 /* With a vCPU in one of the device's MMIO callbacks (maybe the caller's
  * own), the last vCPU to leave them removes the device. */
@@ -302,7 +384,7 @@ void vm_remove_device(struct vm *vm, struct device *device)
 
     TRACE("device %p\n", device);
 
-    pthread_mutex_lock(&vm->layout_lock);
+    robust_mutex_lock(&vm->layout_lock);
     if (!device->added)
     {
         pthread_mutex_unlock(&vm->layout_lock);
@@ -314,62 +396,32 @@ void vm_remove_device(struct vm *vm, struct device *device)
     route_remove_device(&vm->routes, device);
     orphaned = device->orphaned = vm_device_in_callback(vm, device);
     pthread_mutex_unlock(&vm->route_lock);
+    /* Before the layout lock goes: a deferred removal may free the device. */
+    device_silence(device, &vm->host);
     pthread_mutex_unlock(&vm->layout_lock);
 
     if (!orphaned) vm_finish_removal(vm, device);
 }
 
-/* The COM refcount lives in the PE object; taking a reference here, under
- * the layout lock, keeps a device whose last reference is being released
- * from coming back. */
-static BOOL addref_if_alive(UINT64 refcount_address)
+NTSTATUS vm_move_bar(struct vm *vm, struct device *device, const struct bar_move_params *params)
 {
-    LONG *refcount = (LONG *)(uintptr_t)refcount_address;
-    LONG old = __atomic_load_n(refcount, __ATOMIC_SEQ_CST);
-
-    while (old)
-        if (__atomic_compare_exchange_n(refcount, &old, old + 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) return TRUE;
-    return FALSE;
-}
-
-NTSTATUS vm_find_device(struct vm *vm, const GUID *instance_id, UINT64 *object)
-{
-    struct device *device;
-    NTSTATUS status;
-
-    pthread_mutex_lock(&vm->layout_lock);
-    if (vm->closing) status = STATUS_DEVICE_REMOVED;
-    else if (!(device = vm_device_by_instance(vm, instance_id)) || !addref_if_alive(device->object_refcount))
-        status = STATUS_NOT_FOUND;
-    else
-    {
-        *object = device->object;
-        status = STATUS_SUCCESS;
-    }
-    pthread_mutex_unlock(&vm->layout_lock);
-    return status;
-}
-
-NTSTATUS vm_move_bar(struct vm *vm, const struct bar_move_params *params)
-{
-    struct device *device;
     struct bar *bar;
     NTSTATUS status;
 
-    pthread_mutex_lock(&vm->layout_lock);
-    if (vm->closing) status = STATUS_DEVICE_REMOVED;
-    else if (!(device = vm_device_by_instance(vm, &params->instance_id))) status = STATUS_NOT_FOUND;
+    robust_mutex_lock(&vm->layout_lock);
+    if (vm->closing || device->removing) status = STATUS_DEVICE_REMOVED;
     else if (params->bar >= VMIDL_BAR_COUNT || !(bar = &device->bars[params->bar])->size
             || params->guest_address + bar->size < params->guest_address)
         status = STATUS_INVALID_PARAMETER;
     else if (!vm_gpa_range_is_free(vm, params->guest_address, bar->size, bar))
         status = STATUS_OBJECT_NAME_COLLISION;
+    else if (params->guest_address == bar->gpa) status = STATUS_SUCCESS;
     else
     {
-        pthread_mutex_lock(&device->lock);
+        robust_mutex_lock(&device->lock);
         /* No ioeventfd removal may hold KVM's slots lock while the vCPUs
          * wait. */
-        pthread_mutex_lock(&vm->removal_lock);
+        robust_mutex_lock(&vm->removal_lock);
         vcpus_pause(vm->vcpus, vm->vcpu_count, &vm->paused);
         if (!(status = bar_move(bar, &vm->host, params->guest_address)))
         {
@@ -408,7 +460,7 @@ NTSTATUS vm_get_registers(struct vm *vm, unsigned int index, VMIDL_VP_REGISTERS 
     return status;
 }
 
-/* A removed device's last MMIO callback has returned: remove it now. */
+/* A removed device's last MMIO callback has returned: its removal goes on. */
 static void vcpu_set_exit_device(struct vm *vm, struct vcpu *vcpu, struct device *device)
 {
     struct device *old;
@@ -419,7 +471,7 @@ static void vcpu_set_exit_device(struct vm *vm, struct vcpu *vcpu, struct device
     vcpu->exit_device = device;
     if ((finish = old && old->orphaned && !vm_device_in_callback(vm, old))) old->orphaned = 0;
     pthread_mutex_unlock(&vm->route_lock);
-    if (finish) vm_finish_removal(vm, old);
+    if (finish) vm_defer_removal(vm, old);
 }
 
 /* Resolves an MMIO exit to the device whose BAR decodes it; the device
@@ -448,12 +500,12 @@ static unsigned int vm_detach_unbacked(struct vm *vm)
     unsigned int i, count = 0;
     struct list *cur;
 
-    pthread_mutex_lock(&vm->layout_lock);
+    robust_mutex_lock(&vm->layout_lock);
     LIST_FOR_EACH(cur, &vm->devices)
     {
         struct device *device = LIST_ENTRY(cur, struct device, entry);
 
-        pthread_mutex_lock(&device->lock);
+        robust_mutex_lock(&device->lock);
         for (i = 0; !device->dead && i < VMIDL_BAR_COUNT; i++) count += bar_detach_unbacked(&device->bars[i], &vm->host);
         pthread_mutex_unlock(&device->lock);
     }

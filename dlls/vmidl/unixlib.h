@@ -1,12 +1,13 @@
 /*
  * The one interface between the PE half and the unix half of vmidl.
  *
- * The unix half owns the partition's whole device model; the PE half holds
- * COM objects that name unix objects by handle.  Only fixed-size types: the
- * PE side is LLP64, the unix side LP64.  Everything a call reads is in its
- * params: no pointer into PE memory is followed, except the refcount of a
- * device's COM object (device_add_params).  Every call returns an NTSTATUS.
- * 64-bit only: there is no wow64 table.
+ * The unix half owns what KVM sees of a partition (guest RAM, BAR layout,
+ * ranges, doorbells, vCPUs); the PE half holds the COM objects, which name
+ * unix objects by handle, and finds devices by instance.  Calls go one way,
+ * PE to unix.  Only fixed-size types: the PE side is LLP64, the unix side
+ * LP64.  Everything a call reads is in its params: no pointer into PE
+ * memory is followed.  Every call returns an NTSTATUS.  64-bit only: there
+ * is no wow64 table.
  *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -79,16 +80,10 @@ struct vp_run_params
  * it into the partition.  device_remove undoes both. */
 struct device_create_params
 {
-    GUID instance_id;
     UINT64 bar_address[VMIDL_BAR_COUNT];
     UINT64 bar_size[VMIDL_BAR_COUNT];
     UINT64 mmio_callback;
     UINT64 mmio_context;
-    /* The COM object GetDevice hands out, and its LONG refcount: device_find
-     * takes a reference under the device list lock, so that a device whose
-     * last reference is being released cannot come back. */
-    UINT64 object;
-    UINT64 object_refcount;
     UINT64 device;              /* out */
 };
 
@@ -105,25 +100,22 @@ struct device_owner_params
     UINT64 owner;
 };
 
-struct device_find_params
-{
-    UINT64 vm;
-    GUID instance_id;
-    UINT64 object;              /* out, with a new reference */
-};
-
 struct bar_move_params
 {
     UINT64 vm;
-    GUID instance_id;
+    UINT64 device;
     UINT32 bar;
     UINT32 pad;
     UINT64 guest_address;
 };
 
 /* Offsets and sizes in bytes; the unix half checks them against the BAR.
- * owner: who registered a range or doorbell (0 for the device's own
- * callers, else a device host in another process), for device_release_owner. */
+ * owner: who registers or removes a range or doorbell: 0 for the device's
+ * own callers, who may remove anything, else one view of the device in a
+ * device host's process, which may only remove its own (and whose all go
+ * with device_release_owner).  Handles are values in handle_process (the
+ * current process, or the device host's), duplicated by the unix half once
+ * the rest is checked. */
 struct range_create_params
 {
     UINT64 vm;
@@ -133,7 +125,8 @@ struct range_create_params
     UINT32 writable;
     UINT64 bar_offset;
     UINT64 size;
-    UINT64 section;             /* HANDLE */
+    UINT64 section;             /* HANDLE, in handle_process */
+    UINT64 handle_process;
     UINT64 section_offset;
 };
 
@@ -141,6 +134,7 @@ struct range_destroy_params
 {
     UINT64 vm;
     UINT64 device;
+    UINT64 owner;
     UINT32 bar;
     UINT32 pad;
     UINT64 bar_offset;
@@ -157,7 +151,8 @@ struct doorbell_params
     UINT64 value;
     UINT32 any_value;
     UINT32 pad;
-    UINT64 event;               /* HANDLE, register only: the caller's; vmidl keeps its own */
+    UINT64 event;               /* HANDLE in handle_process, register only; vmidl keeps its own */
+    UINT64 handle_process;
 };
 
 enum vmidl_funcs
@@ -175,7 +170,6 @@ enum vmidl_funcs
     unix_device_create,
     unix_device_add,
     unix_device_remove,
-    unix_device_find,
     unix_bar_move,
     unix_range_create,
     unix_range_destroy,

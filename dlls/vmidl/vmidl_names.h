@@ -26,7 +26,18 @@ static inline void vmidl_name(WCHAR *buffer, const char *kind, const GUID *id)
     buffer[i] = 0;
 }
 
-/* The section holds a UINT32 size, then the marshaled IVmidlWorker. */
+/* What the worker section holds: the marshaled IVmidlWorker, then its size,
+ * then the magic, written last.  A reader trusts no field: it finds no
+ * worker until the magic is there, and reads no further than the view. */
+#define VMIDL_PUBLISHED_MAGIC 0x6c64696d    /* "midl" */
+
+struct vmidl_published
+{
+    UINT32 magic;
+    UINT32 size;
+    BYTE data[1];
+};
+
 static inline void vmidl_worker_section_name(WCHAR *buffer, const GUID *runtime_id)
 {
     vmidl_name(buffer, "worker", runtime_id);

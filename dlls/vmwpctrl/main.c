@@ -40,11 +40,36 @@
 
 WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
 
+/* The marshaled front door in a published worker's section, checked
+ * against the view: a section still being written, or not a worker's, is
+ * ERROR_NOT_FOUND. */
+static HRESULT read_section(const struct vmidl_published *published, HGLOBAL *ret)
+{
+    MEMORY_BASIC_INFORMATION info;
+    UINT32 size;
+    HGLOBAL global;
+
+    if (!VirtualQuery(published, &info, sizeof(info))) return HRESULT_FROM_WIN32(GetLastError());
+    if (info.RegionSize < offsetof(struct vmidl_published, data) || ReadAcquire((LONG *)&published->magic) != VMIDL_PUBLISHED_MAGIC)
+        return HRESULT_FROM_WIN32(ERROR_NOT_FOUND);
+    size = published->size;
+    if (size > info.RegionSize - offsetof(struct vmidl_published, data))
+    {
+        WARN("the section says %u bytes, holds %Iu\n", size, info.RegionSize);
+        return HRESULT_FROM_WIN32(ERROR_NOT_FOUND);
+    }
+    if (!(global = GlobalAlloc(GMEM_MOVEABLE, size))) return E_OUTOFMEMORY;
+    memcpy(GlobalLock(global), published->data, size);
+    GlobalUnlock(global);
+    *ret = global;
+    return S_OK;
+}
+
 /* The worker's front door, from the marshaled form in its named section. */
 static HRESULT unmarshal_worker(const GUID *runtime_id, IVmidlWorker **worker)
 {
     WCHAR name[VMIDL_NAME_LENGTH];
-    const UINT32 *data;
+    const struct vmidl_published *published;
     IStream *stream;
     HANDLE section;
     HGLOBAL global;
@@ -57,18 +82,13 @@ static HRESULT unmarshal_worker(const GUID *runtime_id, IVmidlWorker **worker)
         WARN("no published partition %s\n", debugstr_guid(runtime_id));
         return HRESULT_FROM_WIN32(ERROR_NOT_FOUND);
     }
-    data = MapViewOfFile(section, FILE_MAP_READ, 0, 0, 0);
+    published = MapViewOfFile(section, FILE_MAP_READ, 0, 0, 0);
     CloseHandle(section);
-    if (!data) return HRESULT_FROM_WIN32(GetLastError());
+    if (!published) return HRESULT_FROM_WIN32(GetLastError());
+    hr = read_section(published, &global);
+    UnmapViewOfFile(published);
+    if (FAILED(hr)) return hr;
 
-    if (!(global = GlobalAlloc(GMEM_MOVEABLE, data[0])))
-    {
-        UnmapViewOfFile(data);
-        return E_OUTOFMEMORY;
-    }
-    memcpy(GlobalLock(global), data + 1, data[0]);
-    GlobalUnlock(global);
-    UnmapViewOfFile(data);
     if (FAILED(hr = CreateStreamOnHGlobal(global, TRUE, &stream)))
     {
         GlobalFree(global);

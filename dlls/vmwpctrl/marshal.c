@@ -17,40 +17,45 @@
 #include "objbase.h"
 #include "rpc.h"
 #include "vmfiov.h"
+#include "vmidl_worker.h"
 #include "wine/debug.h"
 
 WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
 
-/* The worker's copy of the caller's handle; NULL stays NULL, so that the
- * method answers it as it would in process. */
-static HRESULT duplicate_from_caller(ULONG64 value, HANDLE *handle)
+/* The calling process, from the RPC runtime (never from the caller's word),
+ * opened to duplicate its handles out of it. */
+static HRESULT open_caller(HANDLE *process)
 {
-    ULONG pid;
-    HANDLE process;
     RPC_STATUS status;
+    ULONG pid;
 
-    *handle = NULL;
-    if (!value) return S_OK;
     if ((status = I_RpcBindingInqLocalClientPID(NULL, &pid)))
     {
         WARN("cannot tell who is calling, status %ld\n", status);
         return E_ACCESSDENIED;
     }
-    if (!(process = OpenProcess(PROCESS_DUP_HANDLE, FALSE, pid)))
+    if (!(*process = OpenProcess(PROCESS_DUP_HANDLE, FALSE, pid)))
     {
         WARN("cannot open the calling process %04lx, error %lu\n", pid, GetLastError());
         return E_ACCESSDENIED;
     }
-    if (!DuplicateHandle(process, (HANDLE)(ULONG_PTR)value, GetCurrentProcess(), handle, 0, FALSE,
-            DUPLICATE_SAME_ACCESS))
-    {
-        WARN("process %04lx has no handle %#I64x\n", pid, value);
-        *handle = NULL;
-        CloseHandle(process);
-        return E_HANDLE;
-    }
-    CloseHandle(process);
     return S_OK;
+}
+
+/* The view in the worker takes the handle's value and the process it is
+ * a value in: it checks the other arguments first, as the same call in
+ * process does, and only then duplicates it. */
+static HRESULT get_handles(IUnknown *iface, IVmidlDeviceHandles **handles, HANDLE *process)
+{
+    HRESULT hr;
+
+    if (FAILED(hr = IUnknown_QueryInterface(iface, &IID_IVmidlDeviceHandles, (void **)handles)))
+    {
+        ERR("%p is not a device view of vmidl's\n", iface);
+        return hr;
+    }
+    if (FAILED(hr = open_caller(process))) IVmidlDeviceHandles_Release(*handles);
+    return hr;
 }
 
 HRESULT CALLBACK IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange_Proxy(IVmFiovGuestMmioMappings *iface,
@@ -64,16 +69,18 @@ HRESULT CALLBACK IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange_Proxy(IVm
 
 HRESULT __RPC_STUB IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange_Stub(IVmFiovGuestMmioMappings *iface,
         FIOV_BAR_SELECTOR bar, ULONG64 bar_offset_pages, UINT64 page_count, FiovMmioMappingFlags flags,
-        ULONG64 section_value, UINT64 section_offset_pages)
+        ULONG64 section, UINT64 section_offset_pages)
 {
-    HANDLE section;
+    IVmidlDeviceHandles *handles;
+    HANDLE process;
     HRESULT hr;
 
-    TRACE("iface %p, section %#I64x\n", iface, section_value);
-    if (FAILED(hr = duplicate_from_caller(section_value, &section))) return hr;
-    hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(iface, bar, bar_offset_pages, page_count, flags,
-            section, section_offset_pages);
-    if (section) CloseHandle(section);
+    TRACE("iface %p, section %#I64x\n", iface, section);
+    if (FAILED(hr = get_handles((IUnknown *)iface, &handles, &process))) return hr;
+    hr = IVmidlDeviceHandles_CreateSectionBackedMmioRange(handles, bar, bar_offset_pages, page_count, flags,
+            process, section, section_offset_pages);
+    CloseHandle(process);
+    IVmidlDeviceHandles_Release(handles);
     return hr;
 }
 
@@ -86,14 +93,16 @@ HRESULT CALLBACK IVmFiovGuestMemoryFastNotification_RegisterDoorbell_Proxy(IVmFi
 }
 
 HRESULT __RPC_STUB IVmFiovGuestMemoryFastNotification_RegisterDoorbell_Stub(IVmFiovGuestMemoryFastNotification *iface,
-        FIOV_BAR_SELECTOR bar, UINT64 offset, UINT64 value, UINT64 flags, ULONG64 event_value)
+        FIOV_BAR_SELECTOR bar, UINT64 offset, UINT64 value, UINT64 flags, ULONG64 event)
 {
-    HANDLE event;
+    IVmidlDeviceHandles *handles;
+    HANDLE process;
     HRESULT hr;
 
-    TRACE("iface %p, event %#I64x\n", iface, event_value);
-    if (FAILED(hr = duplicate_from_caller(event_value, &event))) return hr;
-    hr = IVmFiovGuestMemoryFastNotification_RegisterDoorbell(iface, bar, offset, value, flags, event);
-    if (event) CloseHandle(event);
+    TRACE("iface %p, event %#I64x\n", iface, event);
+    if (FAILED(hr = get_handles((IUnknown *)iface, &handles, &process))) return hr;
+    hr = IVmidlDeviceHandles_RegisterDoorbell(handles, bar, offset, value, flags, process, event);
+    CloseHandle(process);
+    IVmidlDeviceHandles_Release(handles);
     return hr;
 }

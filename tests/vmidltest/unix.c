@@ -19,18 +19,6 @@
 
 #include "vmidltest.h"
 
-static UINT32 count_entries(const char *path)
-{
-    struct dirent *entry;
-    UINT32 count = 0;
-    DIR *dir;
-
-    if (!(dir = opendir(path))) return 0;
-    while ((entry = readdir(dir))) if (entry->d_name[0] != '.') count++;
-    closedir(dir);
-    return count;
-}
-
 /* Less the one opendir() holds while counting. */
 static void count_fds(struct vmidltest_resources *resources)
 {
@@ -52,6 +40,39 @@ static void count_fds(struct vmidltest_resources *resources)
     }
     closedir(dir);
     resources->fds--;
+}
+
+/* KVM runs a worker for each VM that has run (its NX huge page recovery),
+ * and recent kernels make it a thread of the process (a user worker): it
+ * comes and goes with the VM, on the kernel's schedule, and is not ours. */
+#define PF_USER_WORKER 0x00004000
+#define PF_KTHREAD 0x00200000
+
+static BOOL is_kernel_worker(const char *tid)
+{
+    char path[sizeof("/proc/self/task//stat") + NAME_MAX], line[1024], *end;
+    unsigned long flags = 0;
+    FILE *file;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%s/stat", tid);
+    if (!(file = fopen(path, "r"))) return FALSE;
+    if (fgets(line, sizeof(line), file) && (end = strrchr(line, ')')))
+        sscanf(end + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags);
+    fclose(file);
+    return !!(flags & (PF_USER_WORKER | PF_KTHREAD));
+}
+
+static UINT32 count_threads(void)
+{
+    struct dirent *entry;
+    UINT32 count = 0;
+    DIR *dir;
+
+    if (!(dir = opendir("/proc/self/task"))) return 0;
+    while ((entry = readdir(dir)))
+        if (entry->d_name[0] != '.' && !is_kernel_worker(entry->d_name)) count++;
+    closedir(dir);
+    return count;
 }
 
 static void *exit_at_once(void *arg)
@@ -79,7 +100,7 @@ static NTSTATUS get_resources(void *args)
 
     pthread_once(&unwinder_once, load_unwinder);
     count_fds(resources);
-    resources->threads = count_entries("/proc/self/task");
+    resources->threads = count_threads();
     resources->maps = resources->shared_maps = 0;
     if (!(maps = fopen("/proc/self/maps", "r"))) return STATUS_UNSUCCESSFUL;
     while (fgets(line, sizeof(line), maps))

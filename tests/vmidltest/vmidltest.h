@@ -18,7 +18,7 @@ struct vmidltest_resources
     UINT32 anon_fds;        /* of which anon_inode: KVM's, eventfds, epoll sets */
     UINT32 maps;            /* lines of /proc/self/maps naming a file or kernel object */
     UINT32 shared_maps;     /* of which MAP_SHARED */
-    UINT32 threads;         /* entries of /proc/self/task */
+    UINT32 threads;         /* entries of /proc/self/task, less KVM's per-VM workers */
 };
 
 /* NTSTATUS WINAPI VmidlTestGetResources(struct vmidltest_resources *) */

@@ -1,0 +1,252 @@
+/*
+ * A published partition: the VM worker's side of GetVmWorkerProcess.
+ *
+ * VmidlPublishPartition marshals the partition's front door (IVmidlWorker,
+ * the broker) into a prefix-wide named section.  A device host in another
+ * process unmarshals it and calls Connect, which hands that process views
+ * of its own (view.c), tracked per process (client.c), so that everything
+ * a process holds can be cut off when it ends, and everything when the
+ * partition goes.
+ *
+ * Copyright 2026 The vmidl authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "vmidl_private.h"
+#include "objbase.h"
+#include "rpc.h"
+#include "vmidl_names.h"
+#include "wine/debug.h"
+
+WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
+
+static inline struct broker *impl_from_IVmidlWorker(IVmidlWorker *iface)
+{
+    return CONTAINING_RECORD(iface, struct broker, IVmidlWorker_iface);
+}
+
+static HRESULT WINAPI broker_QueryInterface(IVmidlWorker *iface, REFIID riid, void **out)
+{
+    struct broker *broker = impl_from_IVmidlWorker(iface);
+
+    TRACE("broker %p, riid %s, out %p\n", broker, debugstr_guid(riid), out);
+
+    if (!out) return E_POINTER;
+    if (IsEqualIID(riid, &IID_IVmidlWorker) || IsEqualIID(riid, &IID_IUnknown))
+    {
+        *out = &broker->IVmidlWorker_iface;
+        IVmidlWorker_AddRef(iface);
+        return S_OK;
+    }
+    WARN("%s not implemented\n", debugstr_guid(riid));
+    *out = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG WINAPI broker_AddRef(IVmidlWorker *iface)
+{
+    struct broker *broker = impl_from_IVmidlWorker(iface);
+    ULONG refcount = InterlockedIncrement(&broker->refcount);
+
+    TRACE("broker %p, refcount %lu\n", broker, refcount);
+    return refcount;
+}
+
+static ULONG WINAPI broker_Release(IVmidlWorker *iface)
+{
+    struct broker *broker = impl_from_IVmidlWorker(iface);
+    ULONG refcount = InterlockedDecrement(&broker->refcount);
+
+    TRACE("broker %p, refcount %lu\n", broker, refcount);
+
+    if (!refcount)
+    {
+        partition_release(broker->partition);
+        free(broker);
+    }
+    return refcount;
+}
+
+void broker_release(struct broker *broker)
+{
+    IVmidlWorker_Release(&broker->IVmidlWorker_iface);
+}
+
+/* From another process, that process's own access view; in this one, the
+ * partition's access object itself. */
+static HRESULT WINAPI broker_Connect(IVmidlWorker *iface, REFIID riid, IUnknown **out)
+{
+    struct broker *broker = impl_from_IVmidlWorker(iface);
+    IVmVirtualDeviceAccess *access;
+    struct client *client;
+    RPC_STATUS status;
+    ULONG pid;
+    HRESULT hr;
+
+    TRACE("broker %p, riid %s, out %p\n", broker, debugstr_guid(riid), out);
+
+    if (!out) return E_POINTER;
+    *out = NULL;
+    if ((status = I_RpcBindingInqLocalClientPID(NULL, &pid)) == RPC_S_NO_CALL_ACTIVE)
+    {
+        if (FAILED(hr = device_access_create(broker->partition, &access))) return hr;
+        hr = IVmVirtualDeviceAccess_QueryInterface(access, riid, (void **)out);
+        IVmVirtualDeviceAccess_Release(access);
+        return hr;
+    }
+    if (status)
+    {
+        WARN("cannot tell who is calling, status %ld\n", status);
+        return E_ACCESSDENIED;
+    }
+    if (FAILED(hr = broker_client(broker, pid, &client))) return hr;
+    hr = access_view_create(client, riid, out);
+    client_release(client);
+    return hr;
+}
+
+static const IVmidlWorkerVtbl broker_vtbl =
+{
+    broker_QueryInterface,
+    broker_AddRef,
+    broker_Release,
+    broker_Connect,
+};
+
+static void worker_unpublish(struct partition *partition);
+
+struct publish
+{
+    struct partition *partition;
+    HRESULT hr;
+};
+
+/* The marshaled front door into the partition's named section, size and
+ * magic last, so that a process that opens the section early finds no
+ * worker there rather than half of one.  A section of that name that is
+ * already there (a squatter's, say) is never used. */
+static HRESULT write_section(struct broker *broker, const GUID *runtime_id, HGLOBAL global, UINT32 size)
+{
+    WCHAR name[VMIDL_NAME_LENGTH];
+    struct vmidl_published *published;
+    void *blob;
+
+    vmidl_worker_section_name(name, runtime_id);
+    if (!(broker->section = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0,
+            offsetof(struct vmidl_published, data[size]), name)))
+        return HRESULT_FROM_WIN32(GetLastError());
+    if (GetLastError() == ERROR_ALREADY_EXISTS)
+    {
+        WARN("%s exists already\n", debugstr_w(name));
+        return HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS);
+    }
+    if (!(published = MapViewOfFile(broker->section, FILE_MAP_WRITE, 0, 0, 0))) return HRESULT_FROM_WIN32(GetLastError());
+    blob = GlobalLock(global);
+    memcpy(published->data, blob, size);
+    GlobalUnlock(global);
+    published->size = size;
+    WriteRelease((LONG *)&published->magic, VMIDL_PUBLISHED_MAGIC);
+    UnmapViewOfFile(published);
+    TRACE("published as %s, %u bytes\n", debugstr_w(name), size);
+    return S_OK;
+}
+
+/* In the apartment: the front door, marshaled for any process of the
+ * prefix, into the partition's named section. */
+static void publish_work(void *arg)
+{
+    struct publish *publish = arg;
+    struct partition *partition = publish->partition;
+    LARGE_INTEGER zero = {{0}};
+    struct broker *broker;
+    ULARGE_INTEGER size;
+    HGLOBAL global;
+    HRESULT hr;
+
+    if (!(broker = calloc(1, sizeof(*broker))))
+    {
+        publish->hr = E_OUTOFMEMORY;
+        return;
+    }
+    broker->IVmidlWorker_iface.lpVtbl = &broker_vtbl;
+    broker->refcount = 1;
+    broker->partition = partition;
+    partition_addref(partition);
+    InitializeSRWLock(&broker->lock);
+    list_init(&broker->clients);
+
+    if (FAILED(hr = CreateStreamOnHGlobal(NULL, TRUE, &broker->marshal_data))) goto failed;
+    if (FAILED(hr = CoMarshalInterface(broker->marshal_data, &IID_IVmidlWorker, (IUnknown *)&broker->IVmidlWorker_iface,
+            MSHCTX_LOCAL, NULL, MSHLFLAGS_TABLESTRONG)))
+        goto failed;
+    IStream_Seek(broker->marshal_data, zero, STREAM_SEEK_CUR, &size);
+    GetHGlobalFromStream(broker->marshal_data, &global);
+    if (FAILED(hr = write_section(broker, &partition->runtime_id, global, size.QuadPart)))
+    {
+        IStream_Seek(broker->marshal_data, zero, STREAM_SEEK_SET, NULL);
+        CoReleaseMarshalData(broker->marshal_data);
+        goto failed;
+    }
+
+    partition->unpublish = worker_unpublish;
+    partition->broker = broker;
+    TRACE("partition %p published\n", partition);
+    /* A delete that came meanwhile did not see the broker yet. */
+    if (ReadAcquire(&partition->deleted)) worker_unpublish(partition);
+    publish->hr = S_OK;
+    return;
+
+failed:
+    WARN("cannot publish partition %p, hr %#lx\n", partition, hr);
+    if (broker->section) CloseHandle(broker->section);
+    if (broker->marshal_data) IStream_Release(broker->marshal_data);
+    broker_release(broker);
+    publish->hr = hr;
+}
+
+/* In the apartment, once the partition is deleted: nobody reaches the
+ * front door or a view any more. */
+static void unpublish_work(void *arg)
+{
+    struct broker *broker = arg;
+    LARGE_INTEGER zero = {{0}};
+
+    IStream_Seek(broker->marshal_data, zero, STREAM_SEEK_SET, NULL);
+    CoReleaseMarshalData(broker->marshal_data);
+    IStream_Release(broker->marshal_data);
+    CoDisconnectObject((IUnknown *)&broker->IVmidlWorker_iface, 0);
+    broker_close(broker);
+    broker_release(broker);
+}
+
+/* From VmidlDeletePartition: the section's name goes at once, and the
+ * drivers are cut off before it returns, so that none of their calls
+ * reaches the removed device.  In DllMain, or in the apartment itself (a
+ * delete that raced the publishing), the apartment's thread does it a
+ * moment later. */
+static void worker_unpublish(struct partition *partition)
+{
+    struct broker *broker = InterlockedExchangePointer((void **)&partition->broker, NULL);
+    BOOL wait = !mta_is_current() && !holding_loader_lock();
+
+    if (!broker) return;
+    CloseHandle(broker->section);
+    if (FAILED(mta_run(unpublish_work, broker, wait))) ERR("cannot unpublish partition %p\n", partition);
+}
+
+HRESULT WINAPI VmidlPublishPartition(VMIDL_PARTITION_HANDLE handle)
+{
+    struct publish publish;
+    HRESULT hr;
+
+    TRACE("partition %p\n", handle);
+
+    if (!handle) return E_INVALIDARG;
+    if (!(publish.partition = partition_from_handle(handle))) return E_HANDLE;
+    if (InterlockedCompareExchange(&publish.partition->publishing, 1, 0))
+        hr = HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS);
+    else if (SUCCEEDED(hr = mta_run(publish_work, &publish, TRUE)) && FAILED(hr = publish.hr))
+        InterlockedExchange(&publish.partition->publishing, 0);
+    partition_release(publish.partition);
+    return hr;
+}
