@@ -72,7 +72,7 @@ static HANDLE fixed_events[ARRAYSIZE(fixed_doorbells)];
  * would set it. */
 static HANDLE bad_event;
 static HANDLE section, tiny_section, read_only_section, no_query_section, query_only_section,
-        read_only_file_section, closed_handle, invalid_handle, file;
+        read_only_file_section, read_only_protect_section, closed_handle, invalid_handle, file;
 static UINT64 *section_view;
 /* What the section must hold: the pattern, and what the guest wrote
  * through the writeable range so far. */
@@ -305,6 +305,16 @@ static const struct range_test range_tests[] =
     {FIOV_BAR0, 4, 1, 0, &query_only_section, 0, E_ACCESSDENIED, "no SECTION_MAP_READ"},
     {FIOV_BAR0, 4, 1, FiovMmioMappingFlagWriteable, &read_only_file_section, 0, E_ACCESSDENIED,
             "Writeable on a read-only file"},
+    {FIOV_BAR0, 4, 1, FiovMmioMappingFlagWriteable, &read_only_protect_section, 0, E_ACCESSDENIED,
+            "Writeable on a PAGE_READONLY section, all access"},
+    /* several things wrong at once: the same answer in process and through a proxy */
+    {FIOV_BAR1, 0, 1, 0, &closed_handle, 0, E_INVALIDARG, "absent BAR1, closed handle"},
+    {7, 4, 1, 0, NULL, 0, E_INVALIDARG, "BAR 7, NULL handle"},
+    {FIOV_BAR0, 15, 2, 0, &closed_handle, 0, E_INVALIDARG, "range past the BAR end, closed handle"},
+    {FIOV_BAR0, 4, 0, 0, &bad_event, 0, E_INVALIDARG, "PageCount 0, event handle"},
+    {FIOV_BAR0, 4, 1, 4, &invalid_handle, 0, E_INVALIDARG, "unknown flag 4, INVALID_HANDLE_VALUE"},
+    {FIOV_BAR0, 4, 3, 0, &closed_handle, 0, E_HANDLE, "section too small, closed handle: the handle first"},
+    {FIOV_BAR0, 2, 1, 0, &closed_handle, 0, E_HANDLE, "over a range, closed handle: the handle first"},
     /* overlap with the fixed ranges and doorbells */
     {FIOV_BAR0, 2, 2, FiovMmioMappingFlagWriteable, &section, 1, ALREADY_EXISTS, "the same range again"},
     {FIOV_BAR0, 2, 1, 0, &section, 0, ALREADY_EXISTS, "same start"},
@@ -385,6 +395,12 @@ static const struct doorbell_test register_tests[] =
     {FIOV_BAR0, 0x20, 1, SIZE_DWORD, &section, E_HANDLE, "section instead of an event"},
     {FIOV_BAR0, 0x20, 1, SIZE_DWORD, &file, E_HANDLE, "file instead of an event"},
     {FIOV_BAR0, 0x20, 1, SIZE_DWORD, &invalid_handle, E_HANDLE, "INVALID_HANDLE_VALUE (the process)"},
+    /* several things wrong at once: the same answer in process and through a proxy */
+    {FIOV_BAR1, 0x20, 1, SIZE_DWORD, &closed_handle, E_INVALIDARG, "absent BAR, closed event"},
+    {FIOV_BAR0, 0xffe, 1, SIZE_DWORD, &closed_handle, E_INVALIDARG, "straddling a page, closed event"},
+    {FIOV_BAR0, 0x10000, 1, SIZE_BYTE, &file, E_INVALIDARG, "offset at the BAR end, file instead of an event"},
+    {FIOV_BAR0, 0x20, 1, 5, NULL, E_INVALIDARG, "size code 5, NULL event"},
+    {FIOV_BAR0, 0x500, 1, SIZE_DWORD, &closed_handle, E_HANDLE, "same doorbell, closed event: the event first"},
     /* duplicates and conflicts, after WHvRegisterPartitionDoorbellEvent */
     {FIOV_BAR0, 0x500, 1, SIZE_DWORD, &bad_event, ALREADY_EXISTS, "same doorbell"},
     {FIOV_BAR0, 0x500, 2, SIZE_DWORD, &fixed_events[1], ALREADY_EXISTS, "same doorbell, same event"},
@@ -790,12 +806,17 @@ static void create_bad_handles(void)
     file = CreateFileA(file_path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
     read_only_file_section = CreateFileMappingA(file, NULL, PAGE_READONLY, 0, 0, NULL);
     ok(!!read_only_file_section, "CreateFileMapping failed, error %lu\n", GetLastError());
+    /* Every access on the handle, but the section itself is read-only:
+     * MapViewOfFile(FILE_MAP_WRITE) refuses it on Windows. */
+    read_only_protect_section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READONLY, 0, 2 * PAGE, NULL);
+    ok(!!read_only_protect_section, "CreateFileMapping failed, error %lu\n", GetLastError());
 
     invalid_handle = INVALID_HANDLE_VALUE;
 }
 
 static void close_bad_handles(void)
 {
+    CloseHandle(read_only_protect_section);
     CloseHandle(read_only_file_section);
     CloseHandle(file);
     DeleteFileA(file_path);

@@ -70,6 +70,15 @@ static void done_worker(IUnknown *device)
     mmio_log_cleanup(&mmio);
 }
 
+static void *device_interface_of(IUnknown *device, REFIID iid)
+{
+    void *iface = NULL;
+    HRESULT hr = IUnknown_QueryInterface(device, iid, &iface);
+
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    return iface;
+}
+
 static IVmFiovGuestMmioMappings *start_driver(const GUID *instance)
 {
     IVmFiovGuestMmioMappings *driver;
@@ -283,6 +292,121 @@ done:
     done_worker(device_a);
 }
 
+/* A driver process releases its last proxies of the device: its view goes
+ * with thousands of ranges, taken out one by one (the highest first).
+ * Meanwhile it gets the device again and registers a doorbell: that one
+ * belongs to the new view and stays. */
+#define BAR_C (GUEST_BAR_BASE + 0x4000000)
+#define SUCCESSOR_RANGES 4096
+
+static void test_view_successor(void)
+{
+    static const GUID instance_c = {0x63726f73, 0x7370, 0x726f, {0x63, 0x43, 0, 0, 0, 0, 0, 3}};
+    IVmFiovGuestMmioMappings *driver;
+    BOOL write_trapped, read_trapped;
+    VMIDL_FLEXIO_DEVICE_DESC desc;
+    IUnknown *device, *device_c;
+    LONGLONG start;
+    UINT64 wakes;
+    HRESULT hr;
+
+    if (!init_worker(&device)) return;
+    guest_device_desc(&desc, &instance_c, &mmio, BAR_C);
+    desc.BarSize[FIOV_BAR0] = SUCCESSOR_RANGES * PAGE;
+    desc.BarAddress[FIOV_BAR2] = BAR_C + SUCCESSOR_RANGES * PAGE;
+    hr = pVmidlAddFlexIoDevice(guest.partition, &desc, &device_c);
+    ok(hr == S_OK, "cannot add a device, hr %#lx\n", hr);
+    if (FAILED(hr)) goto done;
+    if (!(driver = start_driver(&instance_c))) goto done_c;
+    hr = remote_driver_call(driver, REMOTE_MANY_RANGES, FIOV_BAR0, 1, SUCCESSOR_RANGES - 1, 0, NULL);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+
+    hr = remote_driver_call(driver, REMOTE_RELEASE_DEVICE, 0, 0, 0, 0, NULL);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    /* Once the view's removal has begun (its highest range is gone). */
+    start = now_ms();
+    do probe(BAR_C, 0, (SUCCESSOR_RANGES - 1) * PAGE, &write_trapped, &read_trapped, NULL);
+    while (!read_trapped && now_ms() - start < 60000);
+    ok(read_trapped, "the old view's ranges are still there\n");
+    hr = remote_driver_call(driver, REMOTE_GET_DEVICE_AGAIN, FIOV_BAR0, 0, 0, 0, NULL);
+    ok(hr == S_OK, "the new view's RegisterDoorbell got hr %#lx\n", hr);
+    probe(BAR_C, PAGE, PAGE, &write_trapped, &read_trapped, NULL);
+    ok(!read_trapped, "the old view's removal ended before the new view came\n");
+
+    /* Once the old view's ranges are all gone, its doorbell still rings. */
+    start = now_ms();
+    while (!read_trapped && now_ms() - start < 60000)
+    {
+        Sleep(10);
+        probe(BAR_C, PAGE, PAGE, &write_trapped, &read_trapped, NULL);
+    }
+    ok(read_trapped, "the old view's ranges are still there\n");
+    Sleep(100);
+    probe(BAR_C, 0, PAGE, &write_trapped, &read_trapped, NULL);
+    ok(!write_trapped, "the new view's doorbell is gone\n");
+    start = now_ms();
+    while ((wakes = driver_wakes(driver)) != 1 && now_ms() - start < 60000) Sleep(10);
+    ok(wakes == 1, "the new view's event woke %I64u times\n", wakes);
+
+    IVmFiovGuestMmioMappings_Release(driver);
+done_c:
+    IUnknown_Release(device_c);
+done:
+    done_worker(device);
+}
+
+/* Two driver processes on one device: neither may remove what the other
+ * registered (E_ACCESSDENIED), while the worker's own device object may. */
+static void test_foreign_registrations(void)
+{
+    IVmFiovGuestMemoryFastNotification *notification_b;
+    IVmFiovGuestMmioMappings *driver_a, *driver_b, *mappings;
+    BOOL write_trapped, read_trapped;
+    IUnknown *device;
+    UINT64 value;
+    HRESULT hr;
+
+    if (!init_worker(&device)) return;
+    if (!(driver_a = start_driver(&instance_a))) goto done;
+    if (!(driver_b = start_driver(&instance_a)))
+    {
+        IVmFiovGuestMmioMappings_Release(driver_a);
+        goto done;
+    }
+    serve_device(driver_a, 0xa1);
+    IVmFiovGuestMmioMappings_QueryInterface(driver_b, &IID_IVmFiovGuestMemoryFastNotification, (void **)&notification_b);
+
+    hr = IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(driver_b, FIOV_BAR0, 0);
+    ok(hr == E_ACCESSDENIED, "destroying the other process's range: got hr %#lx\n", hr);
+    hr = IVmFiovGuestMemoryFastNotification_UnregisterDoorbell(notification_b, FIOV_BAR0, DOORBELL, 0, DOORBELL_FLAGS);
+    ok(hr == E_ACCESSDENIED, "unregistering the other process's doorbell: got hr %#lx\n", hr);
+    /* What is not there at all is still not found. */
+    hr = IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(driver_b, FIOV_BAR0, 4);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND), "got hr %#lx\n", hr);
+    hr = IVmFiovGuestMemoryFastNotification_UnregisterDoorbell(notification_b, FIOV_BAR0, DOORBELL + 8, 0, DOORBELL_FLAGS);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND), "got hr %#lx\n", hr);
+    probe(BAR_A, DOORBELL, 8, &write_trapped, &read_trapped, &value);
+    ok(!write_trapped && !read_trapped && value == section_pattern(0xa1, 0, 1), "A's range or doorbell went: %#I64x\n",
+            value);
+
+    /* The device's own callers, in the worker, may. */
+    mappings = device_interface_of(device, &IID_IVmFiovGuestMmioMappings);
+    hr = IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(mappings, FIOV_BAR0, 0);
+    ok(hr == S_OK, "the worker destroying a driver's range: got hr %#lx\n", hr);
+    IVmFiovGuestMmioMappings_Release(mappings);
+    /* And a driver may remove its own. */
+    hr = remote_driver_call(driver_a, REMOTE_UNREGISTER_DOORBELL, FIOV_BAR0, DOORBELL, 0, DOORBELL_FLAGS, NULL);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    probe(BAR_A, DOORBELL, 8, &write_trapped, &read_trapped, NULL);
+    ok(write_trapped && read_trapped, "the range or the doorbell is still there\n");
+
+    IVmFiovGuestMemoryFastNotification_Release(notification_b);
+    IVmFiovGuestMmioMappings_Release(driver_b);
+    IVmFiovGuestMmioMappings_Release(driver_a);
+done:
+    done_worker(device);
+}
+
 /* TerminateProcess on a driver while the guest rings it: within 1 s its
  * range traps, its doorbell reaches the emulator and what vmidl held for it
  * is gone; then every count of the worker is back (Wine's RPC threads take
@@ -424,6 +548,94 @@ static BOOL start_worker_program(struct worker_process *worker, const char *opti
         return FALSE;
     }
     return TRUE;
+}
+
+/* A unix shell runs the worker program, publishing and waiting for a
+ * driver, in a prefix of its own (a copy of this one, whose files are hard
+ * links; the server's directory is named after the prefix's device and
+ * inode), kills that prefix's wineserver with SIGKILL and writes when the
+ * worker ended into a file: as every Wine process does when its server is
+ * gone, each of its threads ends at its next server request, and vmidl's
+ * dispatcher makes one every 2 s however idle it is.  (Wine gives a
+ * Windows program no handle to a unix process it starts.) */
+static const char server_death_script[] =
+    "worker=\"$1\"; result=\"$2\"; prefix=$(mktemp -d /tmp/vmidl-serverdeath.XXXXXX) || exit 1; "
+    "say() { echo \"$*\" >\"$result.tmp\"; mv \"$result.tmp\" \"$result\"; }; "
+    "for f in \"$WINEPREFIX\"/* \"$WINEPREFIX\"/.update-timestamp; do "
+    "case $f in */drive_c) cp -al \"$f\" \"$prefix/\" ;; *) cp -a \"$f\" \"$prefix/\" ;; esac "
+    "|| { say cannot copy the prefix; rm -rf \"$prefix\"; exit 1; }; done; "
+    "export WINEPREFIX=\"$prefix\"; "
+    "\"$WINE\" \"$worker\" </dev/null >\"$prefix/out\" 2>&1 & pid=$!; "
+    "for i in $(seq 1200); do grep -q 'waiting for a driver' \"$prefix/out\" && break; sleep 0.1; done; "
+    "dir=$(printf 'server-%x-%x' $(stat -c '%d %i' \"$prefix\")); server=; "
+    "for p in $(pgrep wineserver); do case $(readlink /proc/$p/cwd) in */$dir) server=$p ;; esac; done; "
+    "if [ -z \"$server\" ]; then say no server: $(cat \"$prefix/out\"); kill -9 $pid; rm -rf \"$prefix\"; exit 1; fi; "
+    "kill -9 $server; start=$(date +%s%N); "
+    "while kill -0 $pid 2>/dev/null && [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 120000 ]; do sleep 0.05; done; "
+    "if kill -0 $pid 2>/dev/null; then kill -9 $pid; wait; rm -rf \"$prefix\"; say still running after 120 s; "
+    "else ms=$(( ($(date +%s%N) - start) / 1000000 )); wait; rm -rf \"$prefix\"; say ended after $ms ms; fi";
+
+static void test_server_killed(void)
+{
+    char *(CDECL *p_wine_get_unix_file_name)(const WCHAR *);
+    char path[MAX_PATH], result[MAX_PATH], script[MAX_PATH], text[4096], cmdline[3 * MAX_PATH + 64];
+    char *unix_path, *unix_result, *unix_script;
+    STARTUPINFOA startup = {sizeof(startup)};
+    PROCESS_INFORMATION info;
+    WCHAR pathW[MAX_PATH];
+    LONGLONG start;
+    unsigned int ms;
+    HANDLE file;
+    DWORD size;
+
+    p_wine_get_unix_file_name = (void *)GetProcAddress(GetModuleHandleA("kernel32.dll"), "wine_get_unix_file_name");
+    if (!p_wine_get_unix_file_name)
+    {
+        win_skip("not Wine\n");
+        return;
+    }
+    if (!find_worker_program(path))
+    {
+        ok(0, "no tools\\worker\\vmidl-worker.exe above this program\n");
+        return;
+    }
+    MultiByteToWideChar(CP_ACP, 0, path, -1, pathW, ARRAYSIZE(pathW));
+    unix_path = p_wine_get_unix_file_name(pathW);
+    GetTempPathA(ARRAYSIZE(text), text);
+    GetTempFileNameA(text, "vmi", 0, result);
+    DeleteFileA(result);
+    MultiByteToWideChar(CP_ACP, 0, result, -1, pathW, ARRAYSIZE(pathW));
+    unix_result = p_wine_get_unix_file_name(pathW);
+    GetTempFileNameA(text, "vmi", 0, script);
+    file = CreateFileA(script, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+    WriteFile(file, server_death_script, sizeof(server_death_script) - 1, &size, NULL);
+    CloseHandle(file);
+    MultiByteToWideChar(CP_ACP, 0, script, -1, pathW, ARRAYSIZE(pathW));
+    unix_script = p_wine_get_unix_file_name(pathW);
+    snprintf(cmdline, sizeof(cmdline), "Z:\\bin\\sh \"%s\" \"%s\" \"%s\"", unix_script, unix_path, unix_result);
+    ok(CreateProcessA(NULL, cmdline, NULL, NULL, FALSE, 0, NULL, NULL, &startup, &info),
+            "cannot start the shell, error %lu\n", GetLastError());
+    if (info.hProcess) CloseHandle(info.hProcess);
+    if (info.hThread) CloseHandle(info.hThread);
+
+    start = now_ms();
+    while ((file = CreateFileA(result, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL)) == INVALID_HANDLE_VALUE
+            && now_ms() - start < 600000)
+        Sleep(100);
+    text[0] = 0;
+    if (file != INVALID_HANDLE_VALUE)
+    {
+        ReadFile(file, text, sizeof(text) - 1, &size, NULL);
+        text[size] = 0;
+        CloseHandle(file);
+        DeleteFileA(result);
+    }
+    ok(sscanf(text, "ended after %u ms", &ms) == 1, "the worker program: %s\n", text[0] ? text : "no answer");
+    if (winetest_debug > 1) trace("%s", text);
+    DeleteFileA(script);
+    HeapFree(GetProcessHeap(), 0, unix_path);
+    HeapFree(GetProcessHeap(), 0, unix_result);
+    HeapFree(GetProcessHeap(), 0, unix_script);
 }
 
 /* Whether hr is what a call through a proxy gets once the worker is gone:
@@ -681,6 +893,134 @@ static BOOL connect_child(void)
     ExitProcess(0);
 }
 
+/* Child: "vmidl_test.exe crossproc poll RUNTIME_ID": calls GetVmWorkerProcess
+ * for it until its input has something, then answers how often each HRESULT
+ * came (struct poll_counts) and waits for its input to end. */
+struct poll_counts
+{
+    UINT32 found, not_found, disconnected, other;
+    HRESULT first_other;
+};
+
+static BOOL poll_child(void)
+{
+    HANDLE in = GetStdHandle(STD_INPUT_HANDLE), out = GetStdHandle(STD_OUTPUT_HANDLE);
+    struct poll_counts counts = {0};
+    IUnknown *object;
+    GUID runtime_id;
+    DWORD size, avail = 0;
+    char **argv, byte;
+    HRESULT hr;
+
+    if (winetest_get_mainargs(&argv) < 4 || strcmp(argv[2], "poll")) return FALSE;
+    pGetVmWorkerProcess = (void *)GetProcAddress(LoadLibraryA("vmwpctrl.dll"), "GetVmWorkerProcess");
+    enter_mta();
+    guid_from_text(argv[3], &runtime_id);
+    WriteFile(out, &counts, 1, &size, NULL);    /* ready */
+    while (PeekNamedPipe(in, NULL, 0, NULL, &avail, NULL) && !avail)
+    {
+        object = NULL;
+        hr = pGetVmWorkerProcess(&runtime_id, &IID_IVmVirtualDeviceAccess, &object);
+        if (object) IUnknown_Release(object);
+        if (hr == S_OK) counts.found++;
+        else if (hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND)) counts.not_found++;
+        else if (hr == HRESULT_FROM_WIN32(RPC_S_UNKNOWN_IF) || hr == RPC_E_DISCONNECTED
+                || hr == HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE) || hr == HRESULT_FROM_WIN32(ERROR_DEVICE_REMOVED))
+            counts.disconnected++;
+        else if (!counts.other++) counts.first_other = hr;
+    }
+    WriteFile(out, &counts, sizeof(counts), &size, NULL);
+    while (ReadFile(in, &byte, 1, &size, NULL) && size) ;
+    leave_mta();
+    ExitProcess(0);
+}
+
+/* What vmidl names a published worker's section (dlls/vmidl/vmidl_names.h). */
+static void worker_section_name(char *name, const GUID *id)
+{
+    sprintf(name, "Local\\vmidl-worker-%08lx-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", (unsigned long)id->Data1,
+            id->Data2, id->Data3, id->Data4[0], id->Data4[1], id->Data4[2], id->Data4[3], id->Data4[4], id->Data4[5],
+            id->Data4[6], id->Data4[7]);
+}
+
+/* A driver that polls GetVmWorkerProcess while its worker publishes and
+ * deletes the partition over and over gets the worker or ERROR_NOT_FOUND
+ * (or, for a worker it reached just as it went, a disconnected one), and
+ * never reads a half-written section; a Connect that was on its way when
+ * a partition went keeps nothing of the worker's.  A section of that name
+ * that was there first is never trusted. */
+static void test_publish_races(void)
+{
+    struct poll_counts counts = {0};
+    HANDLE process, input, output, squatter;
+    VMIDL_PARTITION_HANDLE partition;
+    char cmdline[MAX_PATH + 64], name[80], **argv;
+    unsigned int rounds, processes;
+    LONGLONG start;
+    IUnknown *object;
+    UINT32 *data;
+    GUID runtime_id;
+    DWORD size;
+    HRESULT hr;
+
+    guest_new_runtime_id(&runtime_id);
+    winetest_get_mainargs(&argv);
+    sprintf(cmdline, "\"%s\" %s poll ", argv[0], argv[1]);
+    guid_to_text(&runtime_id, cmdline + strlen(cmdline));
+    if (!(process = start_child_process(cmdline, &input, &output))) return;
+    ReadFile(output, &counts, 1, &size, NULL);
+    if (!init_resource_counting()) goto done;
+    /* A client the worker keeps holds its process open. */
+    processes = count_handles_of_type(L"Process");
+
+    for (rounds = 0; rounds < 200; rounds++)
+    {
+        if (FAILED(hr = pVmidlCreatePartition(&runtime_id, 1, &partition))) break;
+        hr = pVmidlPublishPartition(partition);
+        ok(hr == S_OK, "round %u: cannot publish, hr %#lx\n", rounds, hr);
+        pVmidlDeletePartition(partition);
+    }
+    ok(rounds == 200, "round %u: cannot create the partition, hr %#lx\n", rounds, hr);
+    WriteFile(input, "x", 1, &size, NULL);
+    ReadFile(output, &counts, sizeof(counts), &size, NULL);
+    ok(size == sizeof(counts), "the polling driver died\n");
+    ok(!counts.other, "%u other answers, the first %#lx\n", counts.other, counts.first_other);
+    trace("%u rounds: the driver got %u workers, %u ERROR_NOT_FOUND, %u disconnected\n", rounds, counts.found,
+            counts.not_found, counts.disconnected);
+    /* The driver lives on: the worker holds nothing for it (the last
+     * partition's clients go a moment after its delete). */
+    start = now_ms();
+    while (count_handles_of_type(L"Process") > processes && now_ms() - start < 60000) Sleep(10);
+    ok(count_handles_of_type(L"Process") == processes, "%u process handles, %u before\n",
+            count_handles_of_type(L"Process"), processes);
+
+    /* A squatter's section, there before the worker publishes: the
+     * worker refuses it, and a driver finds no worker in it. */
+    worker_section_name(name, &runtime_id);
+    squatter = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x1000, name);
+    data = MapViewOfFile(squatter, FILE_MAP_WRITE, 0, 0, 0);
+    data[0] = 0x6c64696d;   /* the magic */
+    data[1] = 0x7fffffff;   /* far more than the section holds */
+    hr = pVmidlCreatePartition(&runtime_id, 1, &partition);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    hr = pVmidlPublishPartition(partition);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS), "publishing over a squatter: got hr %#lx\n", hr);
+    object = (IUnknown *)0xdeadbeef;
+    hr = pGetVmWorkerProcess(&runtime_id, &IID_IVmVirtualDeviceAccess, &object);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND) && !object, "a squatter's section: got hr %#lx, %p\n", hr, object);
+    UnmapViewOfFile(data);
+    CloseHandle(squatter);
+    hr = pVmidlPublishPartition(partition);
+    ok(hr == S_OK, "publishing once the squatter is gone: got hr %#lx\n", hr);
+    pVmidlDeletePartition(partition);
+
+done:
+    CloseHandle(input);
+    ok(!WaitForSingleObject(process, 60000), "the child does not end\n");
+    CloseHandle(output);
+    CloseHandle(process);
+}
+
 /* The worker waits on each (process, published partition) pair it serves,
  * at most MAX_CONNECTIONS at a time: the next gets ERROR_NO_SYSTEM_RESOURCES
  * until one goes. */
@@ -728,7 +1068,7 @@ static void test_connection_cap(void)
 
 START_TEST(crossproc)
 {
-    if (connect_child()) return;
+    if (connect_child() || poll_child()) return;
     if (!init_guest_test(&guest)) return;
     guest_destroy(&guest);
     pGetVmWorkerProcess = (void *)GetProcAddress(LoadLibraryA("vmwpctrl.dll"), "GetVmWorkerProcess");
@@ -745,10 +1085,14 @@ START_TEST(crossproc)
     test_get_vm_worker_process();
     test_ring_and_section();
     test_two_drivers();
+    test_view_successor();
+    test_foreign_registrations();
     test_confused_deputy();
     test_partition_deleted();
     test_worker_killed();
+    test_server_killed();
     test_connection_cap();
+    test_publish_races();
 
     leave_mta();
 }

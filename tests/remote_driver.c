@@ -108,9 +108,70 @@ static HRESULT register_own_doorbell(IVmFiovGuestMemoryFastNotification *notific
     return IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, bar, offset, value, flags, own_event);
 }
 
-static struct answer serve_request(IVmFiovGuestMmioMappings *mappings, IVmFiovGuestMemoryFastNotification *notification,
-        const struct request *request)
+/* What the child got the device through, to get it again. */
+static IVmVirtualDeviceAccess *child_access;
+static GUID child_instance;
+
+/* Releases the device's proxies, the last references, on a thread of
+ * its own, while the worker is free to go on. */
+static DWORD WINAPI release_proc(void *arg)
 {
+    IUnknown **proxies = arg;
+
+    IUnknown_Release(proxies[0]);
+    IUnknown_Release(proxies[1]);
+    free(proxies);
+    return 0;
+}
+
+static HRESULT release_async(IVmFiovGuestMmioMappings **mappings, IVmFiovGuestMemoryFastNotification **notification)
+{
+    IUnknown **proxies = malloc(2 * sizeof(*proxies));
+    HANDLE thread;
+
+    proxies[0] = (IUnknown *)*mappings;
+    proxies[1] = (IUnknown *)*notification;
+    *mappings = NULL;
+    *notification = NULL;
+    if (!(thread = CreateThread(NULL, 0, release_proc, proxies, 0, NULL))) return HRESULT_FROM_WIN32(GetLastError());
+    CloseHandle(thread);
+    return S_OK;
+}
+
+/* count one-page ranges of one section of its own from page first on. */
+static HRESULT create_many_ranges(IVmFiovGuestMmioMappings *mappings, UINT32 bar, UINT64 first, UINT64 count)
+{
+    HANDLE section = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x1000, NULL);
+    HRESULT hr = S_OK;
+    UINT64 i;
+
+    for (i = 0; i < count && SUCCEEDED(hr); i++)
+        hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, bar, first + i, 1,
+                FiovMmioMappingFlagNone, section, 0);
+    CloseHandle(section);
+    return hr;
+}
+
+/* The device again, as at the start, and a doorbell of its own on it. */
+static HRESULT get_device_again(IVmFiovGuestMmioMappings **mappings, IVmFiovGuestMemoryFastNotification **notification,
+        UINT32 bar, UINT64 offset)
+{
+    IUnknown *device;
+    HRESULT hr;
+
+    if (FAILED(hr = IVmVirtualDeviceAccess_GetDevice(child_access, &FLEXIO_DEVICE_ID, &child_instance, &device)))
+        return hr;
+    IUnknown_QueryInterface(device, &IID_IVmFiovGuestMmioMappings, (void **)mappings);
+    IUnknown_QueryInterface(device, &IID_IVmFiovGuestMemoryFastNotification, (void **)notification);
+    IUnknown_Release(device);
+    return register_own_doorbell(*notification, bar, offset, 0, SIZE_QWORD | ANY_VALUE);
+}
+
+static struct answer serve_request(IVmFiovGuestMmioMappings **mappings_ptr,
+        IVmFiovGuestMemoryFastNotification **notification_ptr, const struct request *request)
+{
+    IVmFiovGuestMmioMappings *mappings = *mappings_ptr;
+    IVmFiovGuestMemoryFastNotification *notification = *notification_ptr;
     HANDLE handle = (HANDLE)(ULONG_PTR)request->handle;
     const UINT64 *a = request->args;
     struct answer answer = {E_FAIL};
@@ -156,6 +217,15 @@ static struct answer serve_request(IVmFiovGuestMmioMappings *mappings, IVmFiovGu
     case REMOTE_EXIT:
         /* Without a Release: what it holds is the worker's to take back. */
         ExitProcess(0);
+    case REMOTE_MANY_RANGES:
+        answer.hr = create_many_ranges(mappings, request->bar, a[0], a[1]);
+        break;
+    case REMOTE_RELEASE_DEVICE:
+        answer.hr = release_async(mappings_ptr, notification_ptr);
+        break;
+    case REMOTE_GET_DEVICE_AGAIN:
+        answer.hr = get_device_again(mappings_ptr, notification_ptr, request->bar, a[0]);
+        break;
     }
     /* The handles the test duplicated into this process are the child's to close. */
     if (handle && handle != INVALID_HANDLE_VALUE && request->handle != NO_SUCH_HANDLE
@@ -214,6 +284,8 @@ BOOL remote_driver_child(void)
         ExitProcess(2);
     if (FAILED(hr = IVmVirtualDeviceAccess_GetDevice(access, &FLEXIO_DEVICE_ID, &instance, &device)))
         ExitProcess(3);
+    child_access = access;
+    child_instance = instance;
     IUnknown_QueryInterface(device, &IID_IVmFiovGuestMmioMappings, (void **)&mappings);
     IUnknown_QueryInterface(device, &IID_IVmFiovGuestMemoryFastNotification, (void **)&notification);
     IUnknown_Release(device);
@@ -224,13 +296,13 @@ BOOL remote_driver_child(void)
     {
         call_started = GetTickCount64();
         WriteRelease(&call_in_flight, request.code);
-        answer = serve_request(mappings, notification, &request);
+        answer = serve_request(&mappings, &notification, &request);
         WriteRelease(&call_in_flight, -1);
         WriteFile(out, &answer, sizeof(answer), &size, NULL);
     }
 
-    IVmFiovGuestMemoryFastNotification_Release(notification);
-    IVmFiovGuestMmioMappings_Release(mappings);
+    if (notification) IVmFiovGuestMemoryFastNotification_Release(notification);
+    if (mappings) IVmFiovGuestMmioMappings_Release(mappings);
     IVmVirtualDeviceAccess_Release(access);
     leave_mta();
     ExitProcess(0);

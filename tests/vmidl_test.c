@@ -172,6 +172,36 @@ static DWORD count_handles(void)
     return count;
 }
 
+unsigned int count_handles_of_type(const WCHAR *type_name)
+{
+    static NTSTATUS (WINAPI *pNtQueryObject)(HANDLE, OBJECT_INFORMATION_CLASS, void *, ULONG, ULONG *);
+    SYSTEM_HANDLE_INFORMATION *info;
+    ULONG size = 1 << 16, i;
+    unsigned int count = 0;
+
+    pNtQueryObject = (void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtQueryObject");
+    for (;;)
+    {
+        info = malloc(size);
+        if (pNtQuerySystemInformation(SystemHandleInformation, info, size, &size) != STATUS_INFO_LENGTH_MISMATCH) break;
+        free(info);
+        size *= 2;
+    }
+    for (i = 0; i < info->Count; i++)
+    {
+        union { OBJECT_TYPE_INFORMATION info; char buffer[256]; } type;
+        HANDLE handle = (HANDLE)(ULONG_PTR)info->Handle[i].HandleValue;
+
+        if (info->Handle[i].OwnerPid != GetCurrentProcessId()) continue;
+        if (pNtQueryObject(handle, ObjectTypeInformation, &type, sizeof(type), NULL)) continue;
+        if (type.info.TypeName.Length == wcslen(type_name) * sizeof(WCHAR)
+                && !memcmp(type.info.TypeName.Buffer, type_name, type.info.TypeName.Length))
+            count++;
+    }
+    free(info);
+    return count;
+}
+
 /* What each handle is, for a test that finds more or fewer than it expected. */
 static void trace_handles(void)
 {

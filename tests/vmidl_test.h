@@ -71,6 +71,9 @@ enum remote_request
     REMOTE_WAKES,               /* value: how many times its event woke */
     REMOTE_READ_SECTION,        /* a0 qword index: value from its section */
     REMOTE_EXIT,                /* ends the process, with no Release and no answer */
+    REMOTE_MANY_RANGES,         /* a0 first page, a1 count: one-page ranges of one section of its own */
+    REMOTE_RELEASE_DEVICE,      /* its last proxies of the device, on a thread that goes on alone */
+    REMOTE_GET_DEVICE_AGAIN,    /* a0 offset: GetDevice again, and a doorbell of its own there (any value, qword) */
 };
 #define REMOTE_DRIVER_ACK_OFFSET 0xff8
 extern HRESULT remote_driver_call(void *iface, enum remote_request code, UINT32 bar, UINT64 a0, UINT64 a1,
@@ -113,6 +116,9 @@ struct resources
     struct vmidltest_resources unix;
     DWORD handles;
 };
+
+/* How many handles of a type ("Process", "Event", ...) the process holds. */
+extern unsigned int count_handles_of_type(const WCHAR *type_name);
 
 /* Loads vmidltest.dll; win_skip and FALSE where it is absent. */
 extern BOOL init_resource_counting(void);
