@@ -35,19 +35,24 @@
 #define __VMIDLHOST_H
 
 /* Stands alone: the interfaces come from vmfiov.h or from a client's own
- * declarations of them (as WSL's IDL makes), in either order. */
-#ifndef WINE_UNIX_LIB
+ * declarations of them (as WSL's IDL makes, or by hand), in either order.
+ * This header names IVmVirtualDeviceAccess only as a struct tag, and
+ * declares no typedef that could meet a client's own under C99. */
+#if !defined(WINE_UNIX_LIB) && !defined(RC_INVOKED)
 #include <windows.h>
 #include <unknwn.h>
+struct IVmVirtualDeviceAccess;
+#endif
 
-#ifndef __IVmVirtualDeviceAccess_FWD_DEFINED__
-#define __IVmVirtualDeviceAccess_FWD_DEFINED__
-typedef interface IVmVirtualDeviceAccess IVmVirtualDeviceAccess;
-#ifdef __cplusplus
-interface IVmVirtualDeviceAccess;
-#endif
-#endif
-#endif
+/* The SDK's version: VMIDL_VERSION >= VMIDL_MAKE_VERSION(2, 0, 0) where a
+ * program needs what 2.0 brought (see doc/sdk.md for what each brought). */
+#define VMIDL_MAKE_VERSION(major, minor, patch) ((major) << 16 | (minor) << 8 | (patch))
+#define VMIDL_VERSION_MAJOR 2
+#define VMIDL_VERSION_MINOR 0
+#define VMIDL_VERSION_PATCH 0
+#define VMIDL_VERSION VMIDL_MAKE_VERSION(VMIDL_VERSION_MAJOR, VMIDL_VERSION_MINOR, VMIDL_VERSION_PATCH)
+
+#ifndef RC_INVOKED
 
 #ifdef __cplusplus
 extern "C" {
@@ -83,25 +88,31 @@ typedef struct VMIDL_VP_REGISTERS
     UINT64 Efer;
 } VMIDL_VP_REGISTERS;
 
+/* The values are WHV_RUN_VP_EXIT_REASON's where WHv has the reason (since
+ * SDK 2.0; 1.x numbered them 0-6), and outside WHv's ranges where it has
+ * not. */
 typedef enum VMIDL_RUN_VP_EXIT_REASON
 {
     VmidlRunVpExitReasonNone = 0,
+    /* An MMIO access at an address that no device BAR decodes.  Running
+     * again completes it: a read returns all ones, a write is dropped. */
+    VmidlRunVpExitReasonMemoryAccess = 1,
     /* A port I/O instruction; for OUT, Data holds the value written.  The
      * instruction has completed: running again continues after it, and an
      * IN reads all ones. */
-    VmidlRunVpExitReasonX64IoPortAccess = 1,
-    /* An MMIO access at an address that no device BAR decodes.  Running
-     * again completes it: a read returns all ones, a write is dropped. */
-    VmidlRunVpExitReasonMemoryAccess = 2,
-    /* The guest triple-faulted (or stopped with HLT at CPL0). */
-    VmidlRunVpExitReasonShutdown = 3,
-    VmidlRunVpExitReasonHalt = 4,
+    VmidlRunVpExitReasonX64IoPortAccess = 2,
     /* KVM could not run the guest state given. */
-    VmidlRunVpExitReasonUnrecoverableException = 5,
+    VmidlRunVpExitReasonUnrecoverableException = 4,
+    /* HLT at CPL0 with interrupts off. */
+    VmidlRunVpExitReasonX64Halt = 8,
+    VmidlRunVpExitReasonHalt = VmidlRunVpExitReasonX64Halt,     /* the 1.x name */
     /* VmidlCancelRunVirtualProcessor (or VmidlDeletePartition) stopped the
      * run.  An access the guest was making has completed; running again
      * continues the guest where it stopped. */
-    VmidlRunVpExitReasonCanceled = 6,
+    VmidlRunVpExitReasonCanceled = 0x2001,
+    /* The guest triple-faulted (KVM's shutdown exit; WHv has no such
+     * reason and reports UnrecoverableException). */
+    VmidlRunVpExitReasonShutdown = 0x80000001,
 } VMIDL_RUN_VP_EXIT_REASON;
 
 typedef struct VMIDL_RUN_VP_EXIT_CONTEXT
@@ -218,12 +229,14 @@ HRESULT WINAPI VmidlPublishPartition(VMIDL_PARTITION_HANDLE Partition);
  * reference to a device added with that InstanceId, or
  * HRESULT_FROM_WIN32(ERROR_NOT_FOUND). */
 HRESULT WINAPI VmidlGetVirtualDeviceAccess(VMIDL_PARTITION_HANDLE Partition,
-        IVmVirtualDeviceAccess **Access);
+        struct IVmVirtualDeviceAccess **Access);
 
 #endif /* WINE_UNIX_LIB */
 
 #ifdef __cplusplus
 }
 #endif
+
+#endif /* RC_INVOKED */
 
 #endif /* __VMIDLHOST_H */

@@ -225,7 +225,7 @@ static void check_guest_view_(const char *file, int line, const char *when)
     guest_add_op(&guest, GUEST_OP_WRITE, 4, bar_address(fixed_doorbells[SENTINEL].bar)
             + fixed_doorbells[SENTINEL].offset, 0);
     ok_(file, line)(guest_run(&guest) == S_OK, "%s: sentinel run failed\n", when);
-    ret = WaitForSingleObject(fixed_events[SENTINEL], 5000);
+    ret = WaitForSingleObject(fixed_events[SENTINEL], TEST_WAIT_MS);
     ok_(file, line)(ret == WAIT_OBJECT_0, "%s: sentinel not delivered: %#lx\n", when, ret);
     for (i = 0; i < SENTINEL; i++)
     {

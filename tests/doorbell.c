@@ -50,7 +50,7 @@ static BOOL event_was_set_(const char *file, int line, HANDLE event)
     DWORD ret;
 
     ok_(file, line)(!guest_write_(file, line, BAR2 + SENTINEL_OFFSET, 4, 1), "sentinel write was intercepted\n");
-    ret = WaitForSingleObject(sentinel, 5000);
+    ret = WaitForSingleObject(sentinel, TEST_WAIT_MS);
     ok_(file, line)(ret == WAIT_OBJECT_0, "sentinel doorbell not delivered: %#lx\n", ret);
     return WaitForSingleObject(event, 20) == WAIT_OBJECT_0;
 }
@@ -245,14 +245,14 @@ static void test_unregister_while_ringing(void)
     for (i = 0; i < writes; i++) guest_add_op(&guest, GUEST_OP_WRITE, 8, BAR0 + 0x700, i);
     thread = CreateThread(NULL, 0, guest_thread, NULL, 0, NULL);
 
-    ret = WaitForSingleObject(event, 5000);
+    ret = WaitForSingleObject(event, TEST_WAIT_MS);
     ok(ret == WAIT_OBJECT_0, "doorbell never rang: %#lx\n", ret);
     start = GetTickCount();
     unregister_doorbell(FIOV_BAR0, 0x700, 0, SIZE_QWORD | ANY_VALUE);
     ResetEvent(event);
     if (winetest_debug > 1) trace("Unregister took %lu ms\n", GetTickCount() - start);
 
-    ret = WaitForSingleObject(thread, 60000);
+    ret = WaitForSingleObject(thread, TEST_WAIT_MS);
     ok(ret == WAIT_OBJECT_0, "guest did not finish: %#lx\n", ret);
     GetExitCodeThread(thread, &exit_code);
     ok(exit_code == S_OK, "guest run failed, hr %#lx\n", exit_code);

@@ -211,7 +211,7 @@ static void test_doorbells(void)
     /* The last registered one rings. */
     value = MAX_DOORBELLS - 1;
     ok(!guest_access(&guest, &log, TRUE, BAR0 + (MAX_DOORBELLS - 1) * 8, 8, &value), "doorbell write intercepted\n");
-    ok(WaitForSingleObject(event, 5000) == WAIT_OBJECT_0, "last doorbell did not ring\n");
+    ok(WaitForSingleObject(event, TEST_WAIT_MS) == WAIT_OBJECT_0, "last doorbell did not ring\n");
     ok(WaitForSingleObject(last_event, 0) == WAIT_TIMEOUT, "failed doorbell's event was set\n");
 
     /* Releasing one makes room for exactly one; it rings. */
@@ -226,7 +226,7 @@ static void test_doorbells(void)
     ok(hr == NO_RESOURCES, "full again: got hr %#lx\n", hr);
     value = 1;
     ok(!guest_access(&guest, &log, TRUE, BAR0 + 0x8000, 8, &value), "new doorbell's write was intercepted\n");
-    ok(WaitForSingleObject(last_event, 5000) == WAIT_OBJECT_0, "new doorbell did not ring\n");
+    ok(WaitForSingleObject(last_event, TEST_WAIT_MS) == WAIT_OBJECT_0, "new doorbell did not ring\n");
     value = 1;
     ok(guest_access(&guest, &log, TRUE, BAR0 + 8, 8, &value), "released doorbell's write was consumed\n");
 

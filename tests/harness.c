@@ -111,7 +111,7 @@ static BOOL run_samples(struct run *run, const char *env, const char *args)
     }
     run->output[size] = 0;
     CloseHandle(read);
-    ok(!WaitForSingleObject(info.hProcess, 60000), "%s: did not exit\n", run->what);
+    ok(!WaitForSingleObject(info.hProcess, 120000), "%s: did not exit\n", run->what);
     GetExitCodeProcess(info.hProcess, &run->status);
     run->pid = info.dwProcessId;
     CloseHandle(info.hProcess);

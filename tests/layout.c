@@ -61,7 +61,7 @@ static void start_runner(struct runner *runner, struct guest *guest)
 #define finish_runner(a) finish_runner_(__FILE__, __LINE__, a)
 static void finish_runner_(const char *file, int line, struct runner *runner)
 {
-    DWORD ret = WaitForSingleObject(runner->thread, 60000);
+    DWORD ret = WaitForSingleObject(runner->thread, TEST_WAIT_MS);
 
     ok_(file, line)(!ret, "the guest hangs: %#lx\n", ret);
     ok_(file, line)(runner->hr == S_OK, "guest run failed, hr %#lx\n", runner->hr);
@@ -183,7 +183,7 @@ static void check_device_at(struct guest *guest, struct mmio_log *log, UINT64 ba
             guest->last_exit.Address);
     ok(guest->ops[page0].result == section_pattern(9, 0, 3) && guest->ops[page1].result == section_pattern(9, 1, 3),
             "pages read %#I64x, %#I64x\n", guest->ops[page0].result, guest->ops[page1].result);
-    ok(!WaitForSingleObject(event, 5000), "the doorbell did not ring\n");
+    ok(!WaitForSingleObject(event, TEST_WAIT_MS), "the doorbell did not ring\n");
     ok(log->count == 1 && log->accesses[0].offset == 0x9000 && !log->accesses[0].is_write,
             "%u accesses, offset %#I64x\n", log->count, log->accesses[0].offset);
     ok(guest->ops[trapped].result == guest_mmio_read_value(FIOV_BAR0, 0x9000, 4), "trapped read got %#I64x\n",
@@ -312,7 +312,7 @@ static void test_move_onto_itself(void)
         guest_add_op(&guest, GUEST_OP_WRITE, 4, base + 0xa000, 7);
         ok(guest_run(&guest) == S_OK, "guest run failed, exit %u at %#I64x\n", guest.last_exit.ExitReason,
                 guest.last_exit.Address);
-        ok(!WaitForSingleObject(other, 5000), "the other doorbell did not ring\n");
+        ok(!WaitForSingleObject(other, TEST_WAIT_MS), "the other doorbell did not ring\n");
         ok(WaitForSingleObject(event, 0) == WAIT_TIMEOUT, "the first doorbell rang too\n");
         winetest_pop_context();
     }
@@ -440,7 +440,7 @@ static void test_mmio_during_teardown(void)
     InterlockedExchange(&emulator.window, releaser.releasing);
     hr = pVmidlSetBarAddress(guest.partition, &instance_c, FIOV_BAR0, BAR0 + 0xc00000);
     ok(hr == S_OK, "got hr %#lx\n", hr);
-    ok(!WaitForSingleObject(thread, 120000), "the release hangs\n");
+    ok(!WaitForSingleObject(thread, TEST_WAIT_MS), "the release hangs\n");
     CloseHandle(thread);
 
     /* The window: from the move's start to the release's end.  One access
@@ -456,7 +456,7 @@ static void test_mmio_during_teardown(void)
     finish_runner(&runner);
     ok(emulator.calls == 20000, "%ld intercepted accesses\n", emulator.calls);
     *(volatile UINT64 *)guest_ram(&guest, GUEST_DATA) = 1;
-    ok(!WaitForSingleObject(spinner, 20000), "VP 1 hangs\n");
+    ok(!WaitForSingleObject(spinner, TEST_WAIT_MS), "VP 1 hangs\n");
     CloseHandle(spinner);
 
     IUnknown_Release(device_b);

@@ -247,7 +247,7 @@ static DWORD WINAPI call_watchdog_proc(void *arg)
     for (;;)
     {
         Sleep(1000);
-        if ((code = ReadAcquire(&call_in_flight)) < 0 || GetTickCount64() - call_started < 60000) continue;
+        if ((code = ReadAcquire(&call_in_flight)) < 0 || GetTickCount64() - call_started < TEST_WAIT_MS) continue;
         fprintf(stderr, "remote_driver.c: driver %04lx: request %ld unanswered after 60 s\n", GetCurrentProcessId(),
                 code);
         fflush(stderr);
@@ -398,7 +398,7 @@ static ULONG WINAPI remote_driver_Release(IVmFiovGuestMmioMappings *iface)
     if (!refcount)
     {
         CloseHandle(driver->requests);
-        ok(!WaitForSingleObject(driver->process, 20000), "the driver process does not end\n");
+        ok(!WaitForSingleObject(driver->process, TEST_WAIT_MS), "the driver process does not end\n");
         GetExitCodeProcess(driver->process, &code);
         ok(!code || driver->killed, "the driver process exited with %lu\n", code);
         CloseHandle(driver->answers);
@@ -532,7 +532,7 @@ HRESULT remote_driver_start(struct guest *guest, const GUID *instance, REFIID ii
     if (!ReadFile(answers, &ready, sizeof(ready), &size, NULL) || size != sizeof(ready))
     {
         DWORD code = 0;
-        WaitForSingleObject(process, 10000);
+        WaitForSingleObject(process, TEST_WAIT_MS);
         GetExitCodeProcess(process, &code);
         trace("the driver process failed to start, exit code %lu\n", code);
         CloseHandle(process);

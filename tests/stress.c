@@ -373,7 +373,7 @@ static void test_stress(void)
         workers[i].ops = workers[i].failed_ops = 0;
         threads[i] = CreateThread(NULL, 0, worker_proc, &workers[i], 0, NULL);
     }
-    ret = WaitForMultipleObjects(THREADS, threads, TRUE, 120000);
+    ret = WaitForMultipleObjects(THREADS, threads, TRUE, TEST_WAIT_MS);
     ok(ret < WAIT_OBJECT_0 + THREADS, "workers still busy after 120 s: deadlock? (%#lx)\n", ret);
     if (ret >= WAIT_OBJECT_0 + THREADS) return;   /* exiting the process ends it */
     for (i = 0; i < THREADS; i++)
@@ -392,7 +392,7 @@ static void test_stress(void)
     }
 
     control->stop = 1;
-    ret = WaitForSingleObject(vcpu, 30000);
+    ret = WaitForSingleObject(vcpu, TEST_WAIT_MS);
     ok(ret == WAIT_OBJECT_0, "guest did not stop: %#lx\n", ret);
     GetExitCodeThread(vcpu, &code);
     ok(code == S_OK, "guest run failed, hr %#lx, exit %u at %#I64x\n", code, guest.last_exit.ExitReason,

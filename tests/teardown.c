@@ -121,7 +121,7 @@ static void test_device_release(void)
     guest_reset_ops(&guest);
     guest_add_op(&guest, GUEST_OP_WRITE, 8, BAR0 + 0x8008, 1);
     ok(guest_run(&guest) == S_OK, "guest run failed\n");
-    WaitForSingleObject(events[1], 5000);
+    WaitForSingleObject(events[1], TEST_WAIT_MS);
     IUnknown_Release(device);
     close_events(events);
     DeleteFileA(path);
@@ -143,7 +143,7 @@ static void test_device_release(void)
     guest_add_op(&guest, GUEST_OP_WRITE, 8, BAR0, 0x1234);
     hr = guest_run(&guest);
     ok(hr == S_OK, "got hr %#lx\n", hr);
-    ok(WaitForSingleObject(events[1], 5000) == WAIT_OBJECT_0, "doorbell not delivered\n");
+    ok(WaitForSingleObject(events[1], TEST_WAIT_MS) == WAIT_OBJECT_0, "doorbell not delivered\n");
 
     ok(!IUnknown_Release(device), "device still referenced\n");
     close_events(events);
@@ -262,20 +262,20 @@ static void test_release_while_busy(void)
     ring_doorbell_ops(&guest, 3000);
     threads[0] = CreateThread(NULL, 0, guest_thread, &guest, 0, NULL);
     threads[1] = CreateThread(NULL, 0, method_caller_proc, &caller, 0, NULL);
-    ok(WaitForSingleObject(events[1], 5000) == WAIT_OBJECT_0, "doorbell never rang\n");
-    ok(WaitForSingleObject(caller.busy, 5000) == WAIT_OBJECT_0, "the method caller never got through its calls\n");
+    ok(WaitForSingleObject(events[1], TEST_WAIT_MS) == WAIT_OBJECT_0, "doorbell never rang\n");
+    ok(WaitForSingleObject(caller.busy, TEST_WAIT_MS) == WAIT_OBJECT_0, "the method caller never got through its calls\n");
     Sleep(20);
 
     ok(IUnknown_Release(device), "the method caller's references are gone\n");
     SetEvent(caller.stop);
-    ret = WaitForSingleObject(threads[1], 10000);
+    ret = WaitForSingleObject(threads[1], TEST_WAIT_MS);
     ok(ret == WAIT_OBJECT_0, "method caller hangs: %#lx\n", ret);
     ok(caller.calls && !caller.failed, "%u of %u calls failed\n", caller.failed, caller.calls);
     ResetEvent(events[1]);
     ok(WaitForSingleObject(events[1], 100) == WAIT_TIMEOUT, "event set after the last Release returned\n");
 
     /* The guest either finished or ran into its BAR with no device. */
-    ret = WaitForSingleObject(threads[0], 60000);
+    ret = WaitForSingleObject(threads[0], TEST_WAIT_MS);
     ok(ret == WAIT_OBJECT_0, "guest hangs: %#lx\n", ret);
     GetExitCodeThread(threads[0], &code);
     ok(code == S_OK || (code == (DWORD)E_UNEXPECTED && guest.last_exit.ExitReason == VmidlRunVpExitReasonMemoryAccess
@@ -312,7 +312,7 @@ static HRESULT CALLBACK blocking_emulator_callback(void *context, UINT32 bar, UI
     if (InterlockedIncrement(&emulator->calls) == 1)
     {
         SetEvent(emulator->entered);
-        WaitForSingleObject(emulator->resume, 10000);
+        WaitForSingleObject(emulator->resume, TEST_WAIT_MS);
     }
     return S_OK;
 }
@@ -351,13 +351,13 @@ static void test_release_during_mmio(void)
     guest_add_op(&guest, GUEST_OP_READ, 8, BAR0 + 0x7000, 0);
     guest_add_op(&guest, GUEST_OP_WRITE, 8, BAR0 + 0x8008, 1);
     thread = CreateThread(NULL, 0, guest_thread, &guest, 0, NULL);
-    ret = WaitForSingleObject(emulator.entered, 5000);
+    ret = WaitForSingleObject(emulator.entered, TEST_WAIT_MS);
     ok(ret == WAIT_OBJECT_0, "MMIO callback not called: %#lx\n", ret);
-    ok(WaitForSingleObject(events[1], 5000) == WAIT_OBJECT_0, "doorbell never rang\n");
+    ok(WaitForSingleObject(events[1], TEST_WAIT_MS) == WAIT_OBJECT_0, "doorbell never rang\n");
 
     IUnknown_Release(device);
     SetEvent(emulator.resume);
-    ret = WaitForSingleObject(thread, 10000);
+    ret = WaitForSingleObject(thread, TEST_WAIT_MS);
     ok(ret == WAIT_OBJECT_0, "guest hangs: %#lx\n", ret);
     GetExitCodeThread(thread, &code);
     ok(code == S_OK || (code == (DWORD)E_UNEXPECTED && guest.last_exit.ExitReason == VmidlRunVpExitReasonMemoryAccess
@@ -395,7 +395,7 @@ static void exit_with_live_state(void)
     create_busy_device(&guest, &log, events, path);
     ring_doorbell_ops(&guest, 10000);
     CreateThread(NULL, 0, guest_thread, &guest, 0, NULL);
-    ok(WaitForSingleObject(events[1], 5000) == WAIT_OBJECT_0, "doorbell never rang\n");
+    ok(WaitForSingleObject(events[1], TEST_WAIT_MS) == WAIT_OBJECT_0, "doorbell never rang\n");
     ExitProcess(winetest_get_failures() ? 2 : 0);
 }
 
@@ -422,7 +422,7 @@ static void delete_from_dllmain(BOOL at_exit)
     create_busy_device(&guest, &log, events, path);
     ring_doorbell_ops(&guest, 10000);
     CreateThread(NULL, 0, guest_thread, &guest, 0, NULL);
-    ok(WaitForSingleObject(events[1], 5000) == WAIT_OBJECT_0, "doorbell never rang\n");
+    ok(WaitForSingleObject(events[1], TEST_WAIT_MS) == WAIT_OBJECT_0, "doorbell never rang\n");
 
     module = LoadLibraryA("vmidltest.dll");
     pVmidlTestDeleteOnDetach = (void *)GetProcAddress(module, "VmidlTestDeleteOnDetach");
@@ -452,7 +452,7 @@ static void run_child(const char *what, HRESULT *detach_result)
     ok(success, "CreateProcess failed, error %lu\n", GetLastError());
     if (success)
     {
-        ret = WaitForSingleObject(info.hProcess, 60000);
+        ret = WaitForSingleObject(info.hProcess, TEST_WAIT_MS);
         ok(ret == WAIT_OBJECT_0, "child did not exit: %#lx\n", ret);
         if (ret != WAIT_OBJECT_0) TerminateProcess(info.hProcess, 1);
         GetExitCodeProcess(info.hProcess, &code);
@@ -531,11 +531,11 @@ static void test_release_during_mmio_many(void)
     guest_reset_ops(&guest);
     guest_add_op(&guest, GUEST_OP_READ, 8, BAR0 + 0x7000, 0);
     thread = CreateThread(NULL, 0, guest_thread, &guest, 0, NULL);
-    ret = WaitForSingleObject(emulator.entered, 60000);
+    ret = WaitForSingleObject(emulator.entered, TEST_WAIT_MS);
     ok(ret == WAIT_OBJECT_0, "MMIO callback not called: %#lx\n", ret);
     IUnknown_Release(device);
     SetEvent(emulator.resume);
-    ret = WaitForSingleObject(thread, 60000);
+    ret = WaitForSingleObject(thread, TEST_WAIT_MS);
     fds = count_fds();
     ok(ret == WAIT_OBJECT_0, "guest hangs: %#lx\n", ret);
     GetExitCodeThread(thread, &code);
@@ -585,14 +585,14 @@ static void test_vcpu_killed_in_callback(void)
     guest_reset_ops(&guest);
     guest_add_op(&guest, GUEST_OP_READ, 8, BAR0 + 0x7000, 0);
     thread = CreateThread(NULL, 0, guest_thread, &guest, 0, NULL);
-    ok(!WaitForSingleObject(emulator.entered, 60000), "MMIO callback not called\n");
+    ok(!WaitForSingleObject(emulator.entered, TEST_WAIT_MS), "MMIO callback not called\n");
     IUnknown_Release(device);
     ok(TerminateThread(thread, 0xdead), "TerminateThread failed, error %lu\n", GetLastError());
     WaitForSingleObject(thread, INFINITE);
     CloseHandle(thread);
 
     deleter = CreateThread(NULL, 0, deleter_proc, guest.partition, 0, NULL);
-    ret = WaitForSingleObject(deleter, 60000);
+    ret = WaitForSingleObject(deleter, TEST_WAIT_MS);
     ok(ret == WAIT_OBJECT_0, "the delete hangs: %#lx\n", ret);
     GetExitCodeThread(deleter, &code);
     ok(code == S_OK, "got hr %#lx\n", code);

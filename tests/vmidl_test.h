@@ -11,6 +11,12 @@
 #include "guest.h"
 #include "vmidltest/vmidltest.h"
 
+/* How long a test waits for what must come: generous, since the same
+ * tests run in an emulated machine some 50 times slower than bare KVM,
+ * and nothing waits that long unless something is wrong.  Checks that
+ * something does NOT happen use short waits of their own. */
+#define TEST_WAIT_MS 120000
+
 /* Doorbell flags, short enough for tables. */
 #define SIZE_ANY   FIOV_DOORBELL_FLAG_TRIGGER_SIZE_ANY
 #define SIZE_BYTE  FIOV_DOORBELL_FLAG_TRIGGER_SIZE_BYTE

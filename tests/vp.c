@@ -53,7 +53,7 @@ static void start_run(struct vp_thread *run, struct guest *guest, UINT32 vp)
 #define finish_run(a) finish_run_(__FILE__, __LINE__, a)
 static BOOL finish_run_(const char *file, int line, struct vp_thread *run)
 {
-    DWORD ret = WaitForSingleObject(run->thread, 20000);
+    DWORD ret = WaitForSingleObject(run->thread, TEST_WAIT_MS);
 
     ok_(file, line)(ret == WAIT_OBJECT_0, "the run did not return: %#lx\n", ret);
     if (ret) return FALSE;
@@ -176,7 +176,7 @@ static HRESULT CALLBACK held_emulator_callback(void *context, UINT32 bar, UINT64
     if (InterlockedIncrement(&emulator->calls) == 1 && emulator->entered)
     {
         SetEvent(emulator->entered);
-        WaitForSingleObject(emulator->resume, 20000);
+        WaitForSingleObject(emulator->resume, TEST_WAIT_MS);
     }
     return S_OK;
 }
@@ -220,7 +220,7 @@ static void test_cancel_in_exit(void)
     /* Canceled while its thread is in the MMIO callback: the load still
      * completes with the emulator's answer, then the run stops. */
     start_run(&run, &guest, 0);
-    ok(!WaitForSingleObject(emulator.entered, 20000), "the callback was not called\n");
+    ok(!WaitForSingleObject(emulator.entered, TEST_WAIT_MS), "the callback was not called\n");
     hr = pVmidlCancelRunVirtualProcessor(guest.partition, 0, 0);
     ok(hr == S_OK, "got hr %#lx\n", hr);
     SetEvent(emulator.resume);
@@ -494,7 +494,7 @@ static void test_killed_thread(void)
         start_run(&run, &guest, 0);
         let_guest_run();
         ok(TerminateThread(run.thread, 0xdead), "TerminateThread failed, error %lu\n", GetLastError());
-        ok(!WaitForSingleObject(run.thread, 20000), "thread not terminated\n");
+        ok(!WaitForSingleObject(run.thread, TEST_WAIT_MS), "thread not terminated\n");
         CloseHandle(run.thread);
         ok(run.hr == E_PENDING, "the run returned: hr %#lx\n", run.hr);
 
@@ -534,7 +534,7 @@ static DWORD WINAPI doorbell_driver_proc(void *arg)
 {
     struct doorbell_driver *driver = arg;
 
-    while (driver->rings < RINGS && !WaitForSingleObject(driver->event, 20000))
+    while (driver->rings < RINGS && !WaitForSingleObject(driver->event, TEST_WAIT_MS))
         *(volatile UINT64 *)guest_ram(driver->guest, driver->ack) = ++driver->rings;
     return 0;
 }
@@ -627,7 +627,7 @@ static void test_two_vps(void)
         if (finish_run(&runs[vp]))
             ok(runs[vp].hr == S_OK && exit_is_done(&runs[vp].exit, guest.op_count),
                     "got hr %#lx, exit %u at %#I64x\n", runs[vp].hr, runs[vp].exit.ExitReason, runs[vp].exit.Address);
-        ok(!WaitForSingleObject(drivers[vp].thread, 20000), "driver thread hangs\n");
+        ok(!WaitForSingleObject(drivers[vp].thread, TEST_WAIT_MS), "driver thread hangs\n");
         ok(drivers[vp].rings == RINGS, "%ld rings\n", drivers[vp].rings);
         ok(emulators[vp].calls == RINGS, "%ld intercepted accesses\n", emulators[vp].calls);
         ok((DWORD)emulators[vp].thread == run_threads[vp] && !emulators[vp].wrong_thread,

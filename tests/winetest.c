@@ -22,6 +22,10 @@
 #include "wine/test.h"
 #include "wincon.h"
 
+/* Wine's harness waits 30 s; the same tests also run in an emulated
+ * machine some 50 times slower. */
+#define CHILD_WAIT_MS 120000
+
 #ifndef ENABLE_VIRTUAL_TERMINAL_PROCESSING
 #define ENABLE_VIRTUAL_TERMINAL_PROCESSING 0x0004
 #endif
@@ -100,7 +104,7 @@ static void print_lock(void)
     DWORD ret;
 
     if (!print_mutex) return;
-    ret = WaitForSingleObject(print_mutex, 30000);
+    ret = WaitForSingleObject(print_mutex, CHILD_WAIT_MS);
     if (ret != WAIT_OBJECT_0 && ret != WAIT_ABANDONED)
     {
         printf("winetest: could not get the print lock: %lu\n", ret);
@@ -464,7 +468,7 @@ void winetest_wait_child_process(HANDLE process)
     winetest_ok(process != NULL, "No child process handle (CreateProcess failed?)\n");
     if (!process) return;
 
-    ret = WaitForSingleObject(process, 30000);
+    ret = WaitForSingleObject(process, CHILD_WAIT_MS);
     if (ret == WAIT_TIMEOUT)
     {
         winetest_ok(0, "Timed out waiting for the child process\n");

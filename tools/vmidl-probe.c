@@ -27,6 +27,7 @@
 #include <windef.h>
 #include <winbase.h>
 #include <winreg.h>
+#include <winver.h>
 
 #include "vmidlhost.h"
 
@@ -52,13 +53,34 @@ static const char *wine_version(void)
     return pwine_get_version ? pwine_get_version() : NULL;
 }
 
+/* "a.b.c" from the module's version resource, or "no version" (a vmidl
+ * older than 2.0). */
+static const char *module_version(HMODULE module, char *text, size_t size)
+{
+    const VS_FIXEDFILEINFO *info = NULL;
+    const DWORD *data;
+    HRSRC resource;
+    DWORD length, i;
+
+    snprintf(text, size, "no version");
+    if (!(resource = FindResourceW(module, MAKEINTRESOURCEW(VS_VERSION_INFO), (const WCHAR *)RT_VERSION))
+            || !(data = LockResource(LoadResource(module, resource))))
+        return text;
+    length = SizeofResource(module, resource) / sizeof(*data);
+    for (i = 0; i < length && !info; i++) if (data[i] == VS_FFI_SIGNATURE) info = (const VS_FIXEDFILEINFO *)&data[i];
+    if (info)
+        snprintf(text, size, "%lu.%lu.%lu", (unsigned long)HIWORD(info->dwFileVersionMS),
+                (unsigned long)LOWORD(info->dwFileVersionMS), (unsigned long)HIWORD(info->dwFileVersionLS));
+    return text;
+}
+
 int main(void)
 {
     HRESULT (WINAPI *pVmidlCreatePartition)(REFGUID, UINT32, VMIDL_PARTITION_HANDLE *);
     HRESULT (WINAPI *pVmidlDeletePartition)(VMIDL_PARTITION_HANDLE);
     VMIDL_PARTITION_HANDLE partition;
     GUID runtime_id = probe_runtime_id;
-    char path[MAX_PATH];
+    char path[MAX_PATH], version_text[32], other_version[32];
     const char *version;
     HMODULE module, vmwpctrl;
     DWORD error;
@@ -87,8 +109,9 @@ int main(void)
         return 4;
     }
     if (!GetModuleFileNameA(module, path, sizeof(path))) strcpy(path, "?");
-    printf("vmidl.dll: loaded, %s (%s)\n", path,
-            is_wine_builtin(module) ? "Wine builtin" : "not a Wine builtin");
+    printf("vmidl.dll: loaded, %s (%s), version %s\n", path,
+            is_wine_builtin(module) ? "Wine builtin" : "not a Wine builtin", module_version(module, version_text,
+            sizeof(version_text)));
     printf("vmidl.so: loaded\n");
 
     pVmidlCreatePartition = (void *)GetProcAddress(module, "VmidlCreatePartition");
@@ -105,7 +128,13 @@ int main(void)
                 GetLastError());
         return 9;
     }
-    printf("vmwpctrl.dll: loaded\n");
+    printf("vmwpctrl.dll: loaded, version %s\n", module_version(vmwpctrl, other_version, sizeof(other_version)));
+    if (strcmp(version_text, other_version))
+    {
+        printf("vmwpctrl.dll: not the same version as vmidl.dll: a prefix last updated by another vmidl "
+                "(vmidl-prefix install)\n");
+        return 9;
+    }
     if (RegOpenKeyExA(HKEY_CLASSES_ROOT, proxy_key, 0, KEY_READ, &key))
     {
         printf("proxies: not registered in this prefix: drivers in other processes cannot call a VM worker\n");

@@ -2,60 +2,8 @@
  * The FlexibleIov device object: COM identity and lifetime, and its two
  * fast-path interfaces.  What the device is (BARs, ranges, doorbells)
  * lives in the unix half; the methods check their arguments, hand them
- * over and return what it says.
- *
- * IVmFiovGuestMmioMappings: section-backed ranges of a device BAR, mapped
- * into the guest through KVM memslots.
- *
- * Errors, besides those of every call (E_OUTOFMEMORY, ERROR_DEVICE_REMOVED):
- *   E_INVALIDARG   unknown BAR or one the device lacks; unknown flags;
- *                  PageCount 0; range not inside the BAR; page arithmetic
- *                  overflowing 64 bits; section too small for
- *                  SectionOffsetInPages + PageCount; an image section, or
- *                  pages of the section that are not committed.
- *   E_HANDLE       SectionHandle is not a valid section handle (NULL,
- *                  closed, INVALID_HANDLE_VALUE, another object type).
- *   E_ACCESSDENIED the handle lacks SECTION_QUERY, SECTION_MAP_READ or, for
- *                  Writeable, SECTION_MAP_WRITE, or the section cannot be
- *                  mapped writeable (a read-only file).
- *   HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS)  the range covers a byte of a
- *                  range or a doorbell already on the BAR.
- *   HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES)  KVM has no free memslot.
- *   HRESULT_FROM_WIN32(ERROR_NOT_FOUND)  Destroy: no range starts there.
- *
- * The range keeps its own handle to the section: the caller may close its
- * own, and Wine refuses to shrink the file meanwhile.  Without Writeable
- * the memslot is read-only: guest writes exit to the device's MMIO callback
- * and the section is unchanged.  Executable is accepted, and so is its
- * absence: KVM memslots have no execute permission, so the guest can always
- * execute from a mapped range; guest page tables are the only control.
- *
- * IVmFiovGuestMemoryFastNotification: doorbells.  A guest write of the
- * trigger value and size at the BAR offset sets the Win32 event, through a
- * KVM ioeventfd and the partition's dispatcher thread, without an exit to
- * the device's MMIO callback.
- *
- * Flags: FIOV_DOORBELL_FLAG_TRIGGER_SIZE_* in the low bits,
- * FIOV_DOORBELL_FLAG_TRIGGER_ANY_VALUE to ignore TriggerValue.
- *
- * Errors, besides those of every call (E_OUTOFMEMORY, ERROR_DEVICE_REMOVED):
- *   E_INVALIDARG   unknown BAR or one the device lacks; reserved Flags bits or
- *                  size code; the trigger does not fit in the BAR, or
- *                  straddles a page (as WHvRegisterPartitionDoorbellEvent
- *                  rules); a TriggerValue wider than the trigger size; size
- *                  "any" without "any value" (KVM only matches values of a
- *                  known size); NULL NotificationEvent.
- *   E_HANDLE       NotificationEvent is not a valid event handle.
- *   HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS)  the same doorbell exists, or
- *                  it conflicts with one at that offset (another length, or
- *                  either matches any value), or a mapped range covers one
- *                  of the bytes its trigger writes (one for size "any").
- *   HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES)  the device already has
- *                  1024 doorbells, or KVM's I/O bus is full.
- *   HRESULT_FROM_WIN32(ERROR_NOT_FOUND)  Unregister: no such doorbell.
- *
- * The event handle is duplicated: the caller may close its own.  Once
- * UnregisterDoorbell returns, the doorbell never sets the event again.
+ * over and return what it says.  What each method answers, and when, is
+ * the SDK's: include/vmfiov.idl.
  *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later

@@ -436,7 +436,7 @@ NTSTATUS vcpu_run(struct vcpu *vcpu, const int *paused, uint64_t mmio_read_value
             vcpu->io_pending = 1;
             return STATUS_SUCCESS;
         case KVM_EXIT_HLT:
-            exit->ExitReason = VmidlRunVpExitReasonHalt;
+            exit->ExitReason = VmidlRunVpExitReasonX64Halt;
             return STATUS_SUCCESS;
         case KVM_EXIT_SHUTDOWN:
             exit->ExitReason = VmidlRunVpExitReasonShutdown;

@@ -35,6 +35,7 @@
 #include "objbase.h"
 #include "rpcproxy.h"
 #include "vmidl_worker.h"
+#include "vmwpctrl.h"
 #include "vmidl_names.h"
 #include "wine/debug.h"
 
@@ -101,7 +102,6 @@ static HRESULT unmarshal_worker(const GUID *runtime_id, IVmidlWorker **worker)
     return hr;
 }
 
-HRESULT WINAPI GetVmWorkerProcess(REFGUID runtime_id, REFIID riid, IUnknown **object);
 HRESULT WINAPI GetVmWorkerProcess(REFGUID runtime_id, REFIID riid, IUnknown **object)
 {
     IVmidlWorker *worker;

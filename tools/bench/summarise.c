@@ -15,6 +15,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <cpuid.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ static struct series *series;
 static size_t series_count;
 static const char *outdir;
 static FILE *csv, *json;
+static const char *environment;
 static int json_first_figure = 1, missing;
 
 static struct series *find(const char *figure, const char *variant, const char *side, int create)
@@ -140,12 +142,30 @@ static void read_file(const char *path)
     fclose(file);
 }
 
+/* Where the figures come from: "nested-tcg" when KVM itself runs inside
+ * QEMU's emulation (tools/kvm-vm on a machine without KVM: QEMU's TCG says
+ * so in the hypervisor CPUID leaf), "kvm" otherwise. */
+static const char *measured_in(void)
+{
+    unsigned int eax, ebx, ecx, edx;
+    char vendor[13];
+
+    __cpuid(1, eax, ebx, ecx, edx);
+    if (!(ecx & (1u << 31))) return "kvm";
+    __cpuid(0x40000000, eax, ebx, ecx, edx);
+    memcpy(vendor, &ebx, 4);
+    memcpy(vendor + 4, &ecx, 4);
+    memcpy(vendor + 8, &edx, 4);
+    vendor[12] = 0;
+    return strcmp(vendor, "TCGTCGTCGTCG") ? "kvm" : "nested-tcg";
+}
+
 static void write_series(void)
 {
     size_t i;
 
-    fprintf(csv, "figure,variant,side,n,median,p99,min,max,mean\n");
-    fprintf(json, "{\n  \"series\": [\n");
+    fprintf(csv, "environment,figure,variant,side,n,median,p99,min,max,mean\n");
+    fprintf(json, "{\n  \"environment\": \"%s\",\n  \"series\": [\n", environment);
     for (i = 0; i < series_count; i++)
     {
         struct series *s = get(series[i].figure, series[i].variant, series[i].side);
@@ -153,10 +173,11 @@ static void write_series(void)
         size_t j;
 
         for (j = 0; j < s->count; j++) mean += s->values[j] / s->count;
-        fprintf(csv, "%s,%s,%s,%zu,%.6g,%.6g,%.6g,%.6g,%.6g\n", s->figure, s->variant, s->side, s->count,
+        fprintf(csv, "%s,%s,%s,%s,%zu,%.6g,%.6g,%.6g,%.6g,%.6g\n", environment, s->figure, s->variant, s->side, s->count,
                 median(s), percentile(s, 99), s->values[0], s->values[s->count - 1], mean);
-        fprintf(json, "    {\"figure\": \"%s\", \"variant\": \"%s\", \"side\": \"%s\", \"n\": %zu, \"median\": %.6g, "
-                "\"p99\": %.6g, \"min\": %.6g, \"max\": %.6g, \"mean\": %.6g}%s\n", s->figure, s->variant, s->side,
+        fprintf(json, "    {\"environment\": \"%s\", \"figure\": \"%s\", \"variant\": \"%s\", \"side\": \"%s\", \"n\": %zu, "
+                "\"median\": %.6g, \"p99\": %.6g, \"min\": %.6g, \"max\": %.6g, \"mean\": %.6g}%s\n", environment,
+                s->figure, s->variant, s->side,
                 s->count, median(s), percentile(s, 99), s->values[0], s->values[s->count - 1], mean,
                 i + 1 < series_count ? "," : "");
     }
@@ -176,8 +197,9 @@ static void verdict_line(const char *id, const char *name, double project, doubl
     else snprintf(ratio_text, sizeof(ratio_text), "%.3f", ratio);
     printf("%s %s project=%.4g baseline=%.4g ratio=%s target=%s %s\n\n", id, name, project, baseline, ratio_text,
             target_text, met < 0 ? "reported" : met ? "met" : "missed");
-    fprintf(json, "%s    {\"id\": \"%s\", \"name\": \"%s\", \"project\": %.6g, \"baseline\": %.6g, \"ratio\": %s, "
-            "\"target\": \"%s\", \"met\": %s%s%s}", json_first_figure ? "" : ",\n", id, name, project, baseline,
+    fprintf(json, "%s    {\"environment\": \"%s\", \"id\": \"%s\", \"name\": \"%s\", \"project\": %.6g, "
+            "\"baseline\": %.6g, \"ratio\": %s, \"target\": \"%s\", \"met\": %s%s%s}", json_first_figure ? "" : ",\n",
+            environment, id, name, project, baseline,
             isnan(ratio) ? "null" : ratio_text, target_text, met < 0 ? "null" : met ? "true" : "false",
             extra_json ? ", " : "", extra_json ? extra_json : "");
     json_first_figure = 0;
@@ -196,7 +218,8 @@ static void verdict(const char *id, const char *name, double project, double bas
  * results.csv with side "derived", n = 1. */
 static void derived(const char *figure, const char *variant, double value)
 {
-    fprintf(csv, "%s,%s,derived,1,%.6g,%.6g,%.6g,%.6g,%.6g\n", figure, variant, value, value, value, value, value);
+    fprintf(csv, "%s,%s,%s,derived,1,%.6g,%.6g,%.6g,%.6g,%.6g\n", environment, figure, variant, value, value, value,
+            value, value);
 }
 
 /* The mean of a series (requests per unit, from bench-requests). */
@@ -666,8 +689,10 @@ static void write_plot(void)
     fprintf(gp, "# gnuplot script written by bench-summarise; run in %s\n"
             "set terminal pngcairo size 1400,1500 noenhanced\n"
             "set output 'latency.png'\n"
-            "set multiplot layout 3,2 title 'vmidl on Wine vs native KVM: latency distributions (CDF, all rounds)'\n"
-            "set key bottom right\nset grid\nset logscale x\nset ylabel 'fraction of samples'\n", outdir);
+            "set multiplot layout 3,2 title 'vmidl on Wine vs native KVM: latency distributions (CDF, all rounds), "
+            "measured on %s%s'\n"
+            "set key bottom right\nset grid\nset logscale x\nset ylabel 'fraction of samples'\n", outdir,
+            environment, strcmp(environment, "kvm") ? " (not comparable with bare KVM)" : "");
     fprintf(gp, "set title 'P1 guest doorbell -> waiter woken (one way)'\nset xlabel 'us'\nplot ");
     plot_line(gp, "P1", "wake_us", "project", "project: WaitForSingleObject", 0);
     plot_line(gp, "P9", "wake_us", "project", "project, the waiter in another process (P9)", 0);
@@ -706,6 +731,7 @@ int main(int argc, char **argv)
         return 2;
     }
     outdir = argv[1];
+    environment = measured_in();
     for (i = 2; i < argc; i++) read_file(argv[i]);
 
     snprintf(path, sizeof(path), "%s/results.csv", outdir);
@@ -714,6 +740,9 @@ int main(int argc, char **argv)
     if (!(json = fopen(path, "w"))) { perror(path); return 1; }
     write_series();
 
+    printf("measured on: %s%s\n", environment, strcmp(environment, "kvm") ? ": KVM inside QEMU's emulation "
+            "(tools/kvm-vm), some 50 times slower than bare KVM; these figures are not comparable with bare KVM "
+            "ones, only ratios within this run mean anything" : "");
     printf("TSC %.1f MHz (project) / %.1f MHz (native); medians and p99s over all rounds\n\n",
             p50("P0", "tsc_mhz", "project"), p50("P0", "tsc_mhz", "native"));
     figure_p1();
