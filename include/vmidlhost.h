@@ -36,12 +36,20 @@
 
 /* Stands alone: the interfaces come from vmfiov.h or from a client's own
  * declarations of them (as WSL's IDL makes, or by hand), in either order.
- * This header names IVmVirtualDeviceAccess only as a struct tag, and
- * declares no typedef that could meet a client's own under C99. */
+ * Its prototypes name IVmVirtualDeviceAccess as a struct.  The typedef
+ * that lets a program say IVmVirtualDeviceAccess with this header alone is
+ * only there where a second, identical one is allowed (C11 and later,
+ * C++), and not where widl's guard says a header of the interface
+ * declared it: under C99 a client's own typedef never meets one of ours. */
 #if !defined(WINE_UNIX_LIB) && !defined(RC_INVOKED)
 #include <windows.h>
 #include <unknwn.h>
 struct IVmVirtualDeviceAccess;
+#if !defined(__IVmVirtualDeviceAccess_FWD_DEFINED__) \
+        && (defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L))
+#define __IVmVirtualDeviceAccess_FWD_DEFINED__
+typedef struct IVmVirtualDeviceAccess IVmVirtualDeviceAccess;
+#endif
 #endif
 
 /* The SDK's version: VMIDL_VERSION >= VMIDL_MAKE_VERSION(2, 0, 0) where a
@@ -89,8 +97,8 @@ typedef struct VMIDL_VP_REGISTERS
 } VMIDL_VP_REGISTERS;
 
 /* The values are WHV_RUN_VP_EXIT_REASON's where WHv has the reason (since
- * SDK 2.0; 1.x numbered them 0-6), and outside WHv's ranges where it has
- * not. */
+ * SDK 2.0; 1.x numbered them 0-6); vmidl's own start at 0x8000, outside
+ * WHv's ranges. */
 typedef enum VMIDL_RUN_VP_EXIT_REASON
 {
     VmidlRunVpExitReasonNone = 0,
@@ -112,7 +120,7 @@ typedef enum VMIDL_RUN_VP_EXIT_REASON
     VmidlRunVpExitReasonCanceled = 0x2001,
     /* The guest triple-faulted (KVM's shutdown exit; WHv has no such
      * reason and reports UnrecoverableException). */
-    VmidlRunVpExitReasonShutdown = 0x80000001,
+    VmidlRunVpExitReasonShutdown = 0x8001,
 } VMIDL_RUN_VP_EXIT_REASON;
 
 typedef struct VMIDL_RUN_VP_EXIT_CONTEXT

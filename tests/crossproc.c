@@ -552,10 +552,11 @@ static BOOL start_worker_program(struct worker_process *worker, const char *opti
  * driver, in a prefix of its own (a copy of this one, whose files are hard
  * links; the server's directory is named after the prefix's device and
  * inode), kills that prefix's wineserver with SIGKILL and writes when the
- * worker ended into a file: as every Wine process does when its server is
- * gone, each of its threads ends at its next server request, and vmidl's
- * dispatcher makes one every 2 s however idle it is.  (Wine gives a
- * Windows program no handle to a unix process it starts.) */
+ * worker ended into a file.  Its threads that wait on objects (COM's,
+ * RPC's) never make another server request, which is how a Wine thread
+ * learns that its server is gone: vmidl's dispatcher watches the server's
+ * socket and ends the process.  (Wine gives a Windows program no handle
+ * to a unix process it starts.) */
 static const char server_death_script[] =
     "worker=\"$1\"; result=\"$2\"; prefix=$(mktemp -d /tmp/vmidl-serverdeath.XXXXXX) || exit 1; "
     "say() { echo \"$*\" >\"$result.tmp\"; mv \"$result.tmp\" \"$result\"; }; "

@@ -473,8 +473,8 @@ struct vm
     struct memslot_table memslots;
     struct dispatcher dispatcher;
     struct bar_host host;
-    /* Guest RAM, the device list and where BARs are placed.  Never taken
-     * by a vCPU, and never held while waiting for one. */
+    /* Guest RAM, the device list and where BARs are placed.  Never held
+     * while waiting for a vCPU (see unix_vm.c for when a vCPU takes it). */
     pthread_mutex_t layout_lock;
     struct list devices;        /* struct device, also while being removed */
     struct list ram;            /* struct ram_region */

@@ -3,10 +3,17 @@
  * involve more than one device (placement, BAR moves, routing MMIO exits).
  *
  * Locks, in the order they nest: the layout lock, a device's lock, the
- * route lock.  A vCPU only ever takes the route lock, briefly: intercepted
- * MMIO never waits for a device's teardown or a BAR move.  A BAR move stops
- * the vCPUs outside KVM for as long as the BAR is torn, so that a running
- * guest sees either the old or the new layout.
+ * route lock.  A vCPU takes the route lock, and to hand over the removal of
+ * a device whose callback it was in, the dispatcher's lock, each briefly:
+ * intercepted MMIO never waits for a device's teardown (the dispatcher's
+ * thread does it, a step at a time) or for a BAR move, which stops the
+ * vCPUs outside KVM only while the BAR is torn, so that a running guest
+ * sees either the old or the new layout.  The one exception is the rare
+ * run that found guest memory gone (a section file cut short behind
+ * Wine's back): it takes the layout lock to take such ranges out.
+ *
+ * Every lock a thread may die holding (TerminateThread, process exit) is
+ * robust, and the shutdown waits only for threads that are alive.
  *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -375,9 +382,9 @@ static void vm_defer_removal(struct vm *vm, struct device *device)
     dispatcher_wake(&vm->dispatcher);
 }
 
-
 /* With a vCPU in one of the device's MMIO callbacks (maybe the caller's
- * own), the last vCPU to leave them removes the device. */
+ * own), the removal waits until the last of them has returned, and the
+ * dispatcher's thread does it. */
 void vm_remove_device(struct vm *vm, struct device *device)
 {
     int orphaned;
