@@ -248,7 +248,7 @@ static DWORD WINAPI call_watchdog_proc(void *arg)
     {
         Sleep(1000);
         if ((code = ReadAcquire(&call_in_flight)) < 0 || GetTickCount64() - call_started < TEST_WAIT_MS) continue;
-        fprintf(stderr, "remote_driver.c: driver %04lx: request %ld unanswered after %u s\n", GetCurrentProcessId(),
+        fprintf(stderr, "remote_driver.c: driver %04lx: request %ld unanswered after %lu s\n", GetCurrentProcessId(),
                 code, TEST_WAIT_MS / 1000);
         fflush(stderr);
         TerminateProcess(GetCurrentProcess(), 0xbad);

@@ -374,7 +374,7 @@ static void test_stress(void)
         threads[i] = CreateThread(NULL, 0, worker_proc, &workers[i], 0, NULL);
     }
     ret = WaitForMultipleObjects(THREADS, threads, TRUE, TEST_WAIT_MS);
-    ok(ret < WAIT_OBJECT_0 + THREADS, "workers still busy after 120 s: deadlock? (%#lx)\n", ret);
+    ok(ret < WAIT_OBJECT_0 + THREADS, "workers still busy after %lu s: deadlock? (%#lx)\n", TEST_WAIT_MS / 1000, ret);
     if (ret >= WAIT_OBJECT_0 + THREADS) return;   /* exiting the process ends it */
     for (i = 0; i < THREADS; i++)
     {

@@ -28,6 +28,14 @@ BOOL create_guest_(const char *file, int line, struct guest *guest)
 
 BOOL device_test_remote;
 
+DWORD test_wait_ms(void)
+{
+    static DWORD wait_ms;
+
+    if (!wait_ms) wait_ms = GetEnvironmentVariableA("VMIDL_KVM_EMULATED", NULL, 0) ? 1800000 : 120000;
+    return wait_ms;
+}
+
 /* ole32 is loaded only by the tests that use COM themselves: it brings
  * user32 and gdi32, whose start-up memcheck cannot judge (see Makefile.am's
  * check-sanitize), into every process that imports it. */
@@ -325,7 +333,7 @@ static void get_stable_resources(struct resources *r, DWORD interval_ms, DWORD s
  * an emulated machine some 50 times slower than bare KVM. */
 void get_resources(struct resources *r)
 {
-    get_stable_resources(r, 10, 10, 120000);
+    get_stable_resources(r, 10, 10, TEST_WAIT_MS);
 }
 
 /* Wine's thread pool, on which the RPC runtime runs other processes' calls,
@@ -334,7 +342,7 @@ void get_resources(struct resources *r)
  * leaves during the test: wait until the counts stay put for longer. */
 void get_resources_after_calls(struct resources *r)
 {
-    get_stable_resources(r, 100, 6000, 180000);
+    get_stable_resources(r, 100, 6000, TEST_WAIT_MS + 60000);
 }
 
 /* While a driver process is connected, this process's handle count is
@@ -359,7 +367,7 @@ void check_resources_(const char *file, int line, const struct resources *baseli
 
     start = GetTickCount64();
     do count_resources(&now);
-    while ((!resources_settled(&now, baseline) || threads_ending(&now)) && GetTickCount64() - start < 120000
+    while ((!resources_settled(&now, baseline) || threads_ending(&now)) && GetTickCount64() - start < TEST_WAIT_MS
             && (Sleep(10), TRUE));
     ok_(file, line)(now.unix.fds == baseline->unix.fds, "fds: %u, baseline %u\n", now.unix.fds, baseline->unix.fds);
     if (now.unix.fds != baseline->unix.fds && pVmidlTestListFds)
