@@ -190,6 +190,18 @@ static void check_device_at(struct guest *guest, struct mmio_log *log, UINT64 ba
             guest->ops[trapped].result);
 }
 
+/* Device A at BAR0 with both its interfaces, and a two-page test section. */
+static IUnknown *add_device_with_section(struct guest *guest, struct mmio_log *log, IVmFiovGuestMmioMappings **mappings,
+        IVmFiovGuestMemoryFastNotification **notification, HANDLE *section, UINT64 **view)
+{
+    IUnknown *device = add_device(guest, &instance_a, log, BAR0);
+
+    *mappings = device_interface(device, &IID_IVmFiovGuestMmioMappings);
+    *notification = device_interface(device, &IID_IVmFiovGuestMemoryFastNotification);
+    *section = create_test_section(9, 2, view);
+    return device;
+}
+
 static unsigned int physical_address_bits(void)
 {
     int regs[4];
@@ -217,10 +229,7 @@ static void test_move_failure(void)
 
     if (!create_guest(&guest)) return;
     mmio_log_init(&log);
-    device = add_device(&guest, &instance_a, &log, BAR0);
-    mappings = device_interface(device, &IID_IVmFiovGuestMmioMappings);
-    notification = device_interface(device, &IID_IVmFiovGuestMemoryFastNotification);
-    section = create_test_section(9, 2, &view);
+    device = add_device_with_section(&guest, &log, &mappings, &notification, &section, &view);
     event = CreateEventA(NULL, FALSE, FALSE, NULL);
     hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, 0, 1, FiovMmioMappingFlagNone, section, 0);
     ok(hr == S_OK, "got hr %#lx\n", hr);
@@ -282,10 +291,7 @@ static void test_move_onto_itself(void)
 
     if (!create_guest(&guest)) return;
     mmio_log_init(&log);
-    device = add_device(&guest, &instance_a, &log, BAR0);
-    mappings = device_interface(device, &IID_IVmFiovGuestMmioMappings);
-    notification = device_interface(device, &IID_IVmFiovGuestMemoryFastNotification);
-    section = create_test_section(9, 2, &view);
+    device = add_device_with_section(&guest, &log, &mappings, &notification, &section, &view);
     event = CreateEventA(NULL, FALSE, FALSE, NULL);
     other = CreateEventA(NULL, FALSE, FALSE, NULL);
     hr = IVmFiovGuestMmioMappings_CreateSectionBackedMmioRange(mappings, FIOV_BAR0, 0, 2, FiovMmioMappingFlagNone, section, 0);

@@ -317,6 +317,24 @@ static HRESULT CALLBACK blocking_emulator_callback(void *context, UINT32 bar, UI
     return S_OK;
 }
 
+/* A guest that has run once (KVM adds a worker to the process at a VM's
+ * first run), the counts then, and the description of a device whose
+ * emulator holds up its first access. */
+static BOOL start_blocking_test(struct guest *guest, struct resources *baseline, struct blocking_emulator *emulator,
+        VMIDL_FLEXIO_DEVICE_DESC *desc)
+{
+    if (!create_guest(guest)) return FALSE;
+    ring_doorbell_ops(guest, 1);
+    guest_run(guest);
+    get_resources(baseline);
+    emulator->entered = CreateEventA(NULL, TRUE, FALSE, NULL);
+    emulator->resume = CreateEventA(NULL, TRUE, FALSE, NULL);
+    guest_device_desc(desc, &instance, NULL, BAR0);
+    desc->MmioCallback = blocking_emulator_callback;
+    desc->MmioCallbackContext = emulator;
+    return TRUE;
+}
+
 /* The driver drops its last reference while the vCPU thread is inside the
  * device's MMIO callback: the device lives until the callback returns, then
  * goes without holding the vCPU up.  Its doorbells set nothing from the
@@ -334,16 +352,7 @@ static void test_release_during_mmio(void)
     HANDLE events[4], thread;
     DWORD ret, code;
 
-    if (!create_guest(&guest)) return;
-    ring_doorbell_ops(&guest, 1);
-    guest_run(&guest);
-    get_resources(&baseline);
-
-    emulator.entered = CreateEventA(NULL, TRUE, FALSE, NULL);
-    emulator.resume = CreateEventA(NULL, TRUE, FALSE, NULL);
-    guest_device_desc(&desc, &instance, NULL, BAR0);
-    desc.MmioCallback = blocking_emulator_callback;
-    desc.MmioCallbackContext = &emulator;
+    if (!start_blocking_test(&guest, &baseline, &emulator, &desc)) return;
     device = create_busy_device_desc(&guest, &desc, events, path);
 
     guest_reset_ops(&guest);
@@ -514,16 +523,7 @@ static void test_release_during_mmio_many(void)
     HANDLE thread;
     DWORD ret, code;
 
-    if (!create_guest(&guest)) return;
-    ring_doorbell_ops(&guest, 1);
-    guest_run(&guest);
-    get_resources(&baseline);
-
-    emulator.entered = CreateEventA(NULL, TRUE, FALSE, NULL);
-    emulator.resume = CreateEventA(NULL, TRUE, FALSE, NULL);
-    guest_device_desc(&desc, &instance, NULL, BAR0);
-    desc.MmioCallback = blocking_emulator_callback;
-    desc.MmioCallbackContext = &emulator;
+    if (!start_blocking_test(&guest, &baseline, &emulator, &desc)) return;
     ok(pVmidlAddFlexIoDevice(guest.partition, &desc, &device) == S_OK, "cannot add the device\n");
     add_doorbells(device, MANY_DOORBELLS);
     busy_fds = count_fds();

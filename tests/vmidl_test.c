@@ -156,88 +156,75 @@ BOOL init_resource_counting(void)
     return TRUE;
 }
 
-/* Handles this process holds, from the system handle table: Wine 8's
- * GetProcessHandleCount always says 0. */
-static DWORD count_handles(void)
+/* The system's information of that class, in a buffer to free, or NULL. */
+static void *query_system_information(SYSTEM_INFORMATION_CLASS class)
 {
-    SYSTEM_HANDLE_INFORMATION *info;
-    ULONG size = 1 << 16, i;
-    DWORD count = 0;
+    ULONG size = 1 << 16;
     NTSTATUS status;
+    void *info;
 
     for (;;)
     {
         info = malloc(size);
-        status = pNtQuerySystemInformation(SystemHandleInformation, info, size, &size);
-        if (status != STATUS_INFO_LENGTH_MISMATCH) break;
+        if ((status = pNtQuerySystemInformation(class, info, size, &size)) != STATUS_INFO_LENGTH_MISMATCH) break;
         free(info);
         size *= 2;
     }
-    ok(!status, "got status %#lx\n", status);
-    for (i = 0; !status && i < info->Count; i++)
-        if (info->Handle[i].OwnerPid == GetCurrentProcessId()) count++;
+    ok(!status, "class %u: got status %#lx\n", class, status);
+    if (!status) return info;
+    free(info);
+    return NULL;
+}
+
+/* The type name of one of the process's handles, empty if it has none. */
+static void handle_type(HANDLE handle, WCHAR *name, unsigned int size)
+{
+    static NTSTATUS (WINAPI *pNtQueryObject)(HANDLE, OBJECT_INFORMATION_CLASS, void *, ULONG, ULONG *);
+    union { OBJECT_TYPE_INFORMATION info; char buffer[256]; } type;
+
+    if (!pNtQueryObject) pNtQueryObject = (void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtQueryObject");
+    name[0] = 0;
+    if (pNtQueryObject(handle, ObjectTypeInformation, &type, sizeof(type), NULL)) return;
+    swprintf(name, size, L"%.*s", type.info.TypeName.Length / sizeof(WCHAR), type.info.TypeName.Buffer);
+}
+
+/* Handles this process holds, from the system handle table (Wine 8's
+ * GetProcessHandleCount always says 0); of a type, if type_name is given;
+ * each one traced, if trace_them. */
+static DWORD count_handles_(const WCHAR *type_name, BOOL trace_them)
+{
+    SYSTEM_HANDLE_INFORMATION *info = query_system_information(SystemHandleInformation);
+    WCHAR name[64];
+    DWORD count = 0;
+    ULONG i;
+
+    for (i = 0; info && i < info->Count; i++)
+    {
+        HANDLE handle = (HANDLE)(ULONG_PTR)info->Handle[i].HandleValue;
+
+        if (info->Handle[i].OwnerPid != GetCurrentProcessId()) continue;
+        if (type_name || trace_them) handle_type(handle, name, ARRAY_SIZE(name));
+        if (trace_them) trace("handle %p: %ls\n", handle, name);
+        if (!type_name || !wcscmp(name, type_name)) count++;
+    }
     free(info);
     return count;
 }
 
+static DWORD count_handles(void)
+{
+    return count_handles_(NULL, FALSE);
+}
+
 unsigned int count_handles_of_type(const WCHAR *type_name)
 {
-    static NTSTATUS (WINAPI *pNtQueryObject)(HANDLE, OBJECT_INFORMATION_CLASS, void *, ULONG, ULONG *);
-    SYSTEM_HANDLE_INFORMATION *info;
-    ULONG size = 1 << 16, i;
-    unsigned int count = 0;
-
-    pNtQueryObject = (void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtQueryObject");
-    for (;;)
-    {
-        info = malloc(size);
-        if (pNtQuerySystemInformation(SystemHandleInformation, info, size, &size) != STATUS_INFO_LENGTH_MISMATCH) break;
-        free(info);
-        size *= 2;
-    }
-    for (i = 0; i < info->Count; i++)
-    {
-        union { OBJECT_TYPE_INFORMATION info; char buffer[256]; } type;
-        HANDLE handle = (HANDLE)(ULONG_PTR)info->Handle[i].HandleValue;
-
-        if (info->Handle[i].OwnerPid != GetCurrentProcessId()) continue;
-        if (pNtQueryObject(handle, ObjectTypeInformation, &type, sizeof(type), NULL)) continue;
-        if (type.info.TypeName.Length == wcslen(type_name) * sizeof(WCHAR)
-                && !memcmp(type.info.TypeName.Buffer, type_name, type.info.TypeName.Length))
-            count++;
-    }
-    free(info);
-    return count;
+    return count_handles_(type_name, FALSE);
 }
 
 /* What each handle is, for a test that finds more or fewer than it expected. */
 static void trace_handles(void)
 {
-    static NTSTATUS (WINAPI *pNtQueryObject)(HANDLE, OBJECT_INFORMATION_CLASS, void *, ULONG, ULONG *);
-    SYSTEM_HANDLE_INFORMATION *info;
-    ULONG size = 1 << 16, i;
-    char text[8192];
-    size_t length = 0;
-
-    pNtQueryObject = (void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtQueryObject");
-    for (;;)
-    {
-        info = malloc(size);
-        if (pNtQuerySystemInformation(SystemHandleInformation, info, size, &size) != STATUS_INFO_LENGTH_MISMATCH) break;
-        free(info);
-        size *= 2;
-    }
-    for (i = 0; i < info->Count && length < sizeof(text) - 100; i++)
-    {
-        union { OBJECT_TYPE_INFORMATION info; char buffer[256]; } type;
-        HANDLE handle = (HANDLE)(ULONG_PTR)info->Handle[i].HandleValue;
-
-        if (info->Handle[i].OwnerPid != GetCurrentProcessId()) continue;
-        if (pNtQueryObject(handle, ObjectTypeInformation, &type, sizeof(type), NULL)) type.info.TypeName.Length = 0;
-        length += sprintf(text + length, "%p %.*ls\n", handle, type.info.TypeName.Length / 2, type.info.TypeName.Buffer);
-    }
-    free(info);
-    trace("the process's handles:\n%s", text);
+    count_handles_(NULL, TRUE);
 }
 
 unsigned int count_fds(void)
@@ -255,19 +242,10 @@ unsigned int count_fds(void)
  * SYSTEM_PROCESS_INFORMATION (Wine's headers show it only to Wine). */
 static ULONG count_live_threads(void)
 {
-    ULONG size = 1 << 16, offset = 0, count = 0;
-    NTSTATUS status;
-    BYTE *info;
+    BYTE *info = query_system_information(SystemProcessInformation);
+    ULONG offset = 0, count = 0;
 
-    for (;;)
-    {
-        info = malloc(size);
-        status = pNtQuerySystemInformation(SystemProcessInformation, info, size, &size);
-        if (status != STATUS_INFO_LENGTH_MISMATCH) break;
-        free(info);
-        size *= 2;
-    }
-    for (; !status; offset += *(ULONG *)(info + offset))
+    for (; info; offset += *(ULONG *)(info + offset))
     {
         const SYSTEM_PROCESS_INFORMATION *process = (const SYSTEM_PROCESS_INFORMATION *)(info + offset);
 
