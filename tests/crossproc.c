@@ -101,13 +101,32 @@ static void serve_device(IVmFiovGuestMmioMappings *driver, unsigned int tag)
     ok(hr == S_OK, "the driver's RegisterDoorbell got hr %#lx\n", hr);
 }
 
-static UINT64 driver_wakes(IVmFiovGuestMmioMappings *driver)
+static LONGLONG now_ms(void)
 {
-    UINT64 wakes = ~0ull;
-    HRESULT hr = remote_driver_call(driver, REMOTE_WAKES, 0, 0, 0, 0, &wakes);
+    LARGE_INTEGER frequency, counter;
 
-    ok(hr == S_OK, "got hr %#lx\n", hr);
-    return wakes;
+    QueryPerformanceFrequency(&frequency);
+    QueryPerformanceCounter(&counter);
+    return counter.QuadPart * 1000 / frequency.QuadPart;
+}
+
+/* The driver's wake count once it reaches expected, or when waiting gives
+ * up: the driver counts on its own thread, later than the guest sees the
+ * acknowledgement, and how much later depends on the machine. */
+static UINT64 driver_wakes(IVmFiovGuestMmioMappings *driver, UINT64 expected)
+{
+    LONGLONG start = now_ms();
+    UINT64 wakes;
+    HRESULT hr;
+
+    for (;;)
+    {
+        wakes = ~0ull;
+        hr = remote_driver_call(driver, REMOTE_WAKES, 0, 0, 0, 0, &wakes);
+        ok(hr == S_OK, "got hr %#lx\n", hr);
+        if (hr != S_OK || wakes >= expected || now_ms() - start >= TEST_WAIT_MS) return wakes;
+        Sleep(10);
+    }
 }
 
 /* Ring i rings the doorbell of the device at bar, then waits (no exit)
@@ -161,15 +180,6 @@ static DWORD WINAPI guest_thread(void *arg)
     return guest_run(&guest);
 }
 
-static LONGLONG now_ms(void)
-{
-    LARGE_INTEGER frequency, counter;
-
-    QueryPerformanceFrequency(&frequency);
-    QueryPerformanceCounter(&counter);
-    return counter.QuadPart * 1000 / frequency.QuadPart;
-}
-
 /* A child maps a section it made and the guest reads it; the child's
  * auto-reset event wakes once per ring, and Unregister stops it. */
 static void test_ring_and_section(void)
@@ -209,8 +219,7 @@ static void test_ring_and_section(void)
     ok(guest_run(&guest) == S_OK, "guest run failed\n");
     ok(count_acked(first, rings) == rings, "%u of %u rings acknowledged\n", count_acked(first, rings), rings);
     ok(!mmio.count, "%u accesses reached the emulator\n", mmio.count);
-    Sleep(50);
-    value = driver_wakes(driver);
+    value = driver_wakes(driver, rings);
     ok(value == rings, "the driver's event woke %I64u times for %u rings\n", value, rings);
 
     IVmFiovGuestMmioMappings_QueryInterface(driver, &IID_IVmFiovGuestMemoryFastNotification, (void **)&notification);
@@ -221,7 +230,7 @@ static void test_ring_and_section(void)
     ok(write_trapped, "a write to an unregistered doorbell did not reach the emulator\n");
     ok(!read_trapped && value == section_pattern(0x51, 0, 0), "the range changed: %#I64x\n", value);
     Sleep(50);
-    value = driver_wakes(driver);
+    value = driver_wakes(driver, rings);
     ok(value == rings, "the driver's event woke %I64u times after Unregister\n", value);
 
     hr = IVmFiovGuestMmioMappings_DestroySectionBackedMmioRange(driver, FIOV_BAR0, 0);
@@ -268,10 +277,9 @@ static void test_two_drivers(void)
     ok(guest.ops[first_b + 6].result == section_pattern(0xa1, 0, 1), "A reads %#I64x\n", guest.ops[first_b + 6].result);
     ok(guest.ops[first_b + 7].result == section_pattern(0xb2, 0, 1), "B reads %#I64x\n", guest.ops[first_b + 7].result);
     ok(!mmio.count, "%u accesses reached the emulator\n", mmio.count);
-    Sleep(50);
-    value = driver_wakes(driver_a);
+    value = driver_wakes(driver_a, 5);
     ok(value == 5, "A's event woke %I64u times\n", value);
-    value = driver_wakes(driver_b);
+    value = driver_wakes(driver_b, 3);
     ok(value == 3, "B's event woke %I64u times\n", value);
 
     remote_driver_call(driver_b, REMOTE_EXIT, 0, 0, 0, 0, NULL);
@@ -343,8 +351,7 @@ static void test_view_successor(void)
     Sleep(100);
     probe(BAR_C, 0, PAGE, &write_trapped, &read_trapped, NULL);
     ok(!write_trapped, "the new view's doorbell is gone\n");
-    start = now_ms();
-    while ((wakes = driver_wakes(driver)) != 1 && now_ms() - start < TEST_WAIT_MS) Sleep(10);
+    wakes = driver_wakes(driver, 1);
     ok(wakes == 1, "the new view's event woke %I64u times\n", wakes);
 
     IVmFiovGuestMmioMappings_Release(driver);
@@ -565,9 +572,10 @@ static const char server_death_script[] =
     "|| { say cannot copy the prefix; rm -rf \"$prefix\"; exit 1; }; done; "
     "export WINEPREFIX=\"$prefix\"; "
     "\"$WINE\" \"$worker\" </dev/null >\"$prefix/out\" 2>&1 & pid=$!; "
-    "for i in $(seq 1200); do grep -q 'waiting for a driver' \"$prefix/out\" && break; sleep 0.1; done; "
+    "for i in $(seq 6000); do grep -q 'waiting for a driver' \"$prefix/out\" && break; sleep 0.1; done; "
     "dir=$(printf 'server-%x-%x' $(stat -c '%d %i' \"$prefix\")); server=; "
-    "for p in $(pgrep wineserver); do case $(readlink /proc/$p/cwd) in */$dir) server=$p ;; esac; done; "
+    "for p in /proc/[0-9]*; do case $(cat $p/comm 2>/dev/null):$(readlink $p/cwd) in wineserver*:*/$dir) "
+    "server=${p#/proc/} ;; esac; done; "
     "if [ -z \"$server\" ]; then say no server: $(cat \"$prefix/out\"); kill -9 $pid; rm -rf \"$prefix\"; exit 1; fi; "
     "kill -9 $server; start=$(date +%s%N); "
     "while kill -0 $pid 2>/dev/null && [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 120000 ]; do sleep 0.05; done; "

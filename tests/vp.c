@@ -336,7 +336,14 @@ static DWORD WINAPI canceler_proc(void *arg)
 {
     struct canceler *canceler = arg;
 
-    while (!canceler->stop) pVmidlCancelRunVirtualProcessor(canceler->partition, 0, 0);
+    /* Yielding between cancels: where threads take turns (memcheck, one
+     * emulated vCPU), four that never block would starve the deleter of
+     * the vCPU lock they keep taking. */
+    while (!canceler->stop)
+    {
+        pVmidlCancelRunVirtualProcessor(canceler->partition, 0, 0);
+        SwitchToThread();
+    }
     return 0;
 }
 

@@ -17,6 +17,23 @@ HRESULT hresult_from_status(NTSTATUS status)
     return HRESULT_FROM_WIN32(RtlNtStatusToDosError(status));
 }
 
+/* ole32 and rpcrt4 are delay imports (dlltool -y), whose slots lie in the
+ * import address table.  Binutils 2.44 (Debian 13) links that table
+ * read-only, and Wine's LdrResolveDelayLoadedAPI stores into a slot without
+ * unprotecting it as Windows' loader does: give the table the write access
+ * that older binutils leave it, before any delay-loaded call. */
+static void make_delay_import_slots_writable(HINSTANCE instance)
+{
+    const IMAGE_DOS_HEADER *dos = (const IMAGE_DOS_HEADER *)instance;
+    const IMAGE_NT_HEADERS *nt = (const IMAGE_NT_HEADERS *)((const BYTE *)instance + dos->e_lfanew);
+    const IMAGE_DATA_DIRECTORY *iat = &nt->OptionalHeader.DataDirectory[IMAGE_DIRECTORY_ENTRY_IAT];
+    DWORD old;
+
+    if (iat->VirtualAddress && iat->Size
+            && !VirtualProtect((BYTE *)instance + iat->VirtualAddress, iat->Size, PAGE_READWRITE, &old))
+        ERR("cannot make the import address table writable, error %lu\n", GetLastError());
+}
+
 BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
 {
     NTSTATUS status;
@@ -27,6 +44,7 @@ BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
     {
     case DLL_PROCESS_ATTACH:
         DisableThreadLibraryCalls(instance);
+        make_delay_import_slots_writable(instance);
         if ((status = __wine_init_unix_call()))
         {
             /* Without it LoadLibrary fails with ERROR_DLL_INIT_FAILED, which
