@@ -27,6 +27,7 @@
 #include "vmfiov.h"
 #include "vmidl_test.h"
 #include "child.h"
+#include "demo/pci_device.h"
 
 struct request
 {
@@ -106,6 +107,36 @@ static HRESULT register_own_doorbell(IVmFiovGuestMemoryFastNotification *notific
         CloseHandle(thread);
     }
     return IVmFiovGuestMemoryFastNotification_RegisterDoorbell(notification, bar, offset, value, flags, own_event);
+}
+
+static struct pci_engine pci_engine;
+
+/* vmidl.dll's device services, loaded only for the requests that use them:
+ * a driver of the FlexibleIov interfaces alone needs nothing but vmwpctrl. */
+static BOOL load_host_api(void)
+{
+    return pVmidlDeliverMsi || guest_load_host_api();
+}
+
+static HRESULT copy_guest_memory(IUnknown *device, UINT64 gpa, UINT64 size, BOOL write)
+{
+    BYTE *buffer = malloc(size ? size : 1);
+    HRESULT hr;
+
+    memset(buffer, 0x5a, size);
+    hr = write ? pVmidlWriteGuestMemory(device, gpa, buffer, size) : pVmidlReadGuestMemory(device, gpa, buffer, size);
+    free(buffer);
+    return hr;
+}
+
+static HRESULT probe_aperture(IUnknown *device, UINT64 gpa, UINT64 size, BOOL write_protected, UINT64 *first)
+{
+    UINT64 *aperture;
+    HRESULT hr;
+
+    if (FAILED(hr = pVmidlCreateGuestMemoryAperture(device, gpa, size, write_protected, (void **)&aperture))) return hr;
+    *first = *aperture;
+    return pVmidlDestroyGuestMemoryAperture(device, aperture);
 }
 
 /* What the child got the device through, to get it again. */
@@ -225,6 +256,23 @@ static struct answer serve_request(IVmFiovGuestMmioMappings **mappings_ptr,
         break;
     case REMOTE_GET_DEVICE_AGAIN:
         answer.hr = get_device_again(mappings_ptr, notification_ptr, request->bar, a[0]);
+        break;
+    case REMOTE_PCI_ENGINE_START:
+        answer.hr = pci_engine_start(&pci_engine, (IUnknown *)mappings, a[0], a[1], TEST_WAIT_MS);
+        break;
+    case REMOTE_DELIVER_MSI:
+        answer.hr = load_host_api() ? pVmidlDeliverMsi((IUnknown *)mappings, a[0], a[1]) : E_NOTIMPL;
+        break;
+    case REMOTE_COPY_GUEST_MEMORY:
+        answer.hr = load_host_api() ? copy_guest_memory((IUnknown *)mappings, a[0], a[1], a[2]) : E_NOTIMPL;
+        break;
+    case REMOTE_APERTURE:
+        answer.hr = load_host_api() ? probe_aperture((IUnknown *)mappings, a[0], a[1], a[2], &answer.value) : E_NOTIMPL;
+        break;
+    case REMOTE_PCI_ENGINE_STOP:
+        pci_engine_stop(&pci_engine);
+        answer.hr = pci_engine.error;
+        answer.value = (UINT32)pci_engine.irqs_raised | (UINT64)pci_engine.completed << 32;
         break;
     }
     /* The handles the test duplicated into this process are the child's to close. */

@@ -79,6 +79,11 @@ BOOL init_device_test(struct guest *guest, struct mmio_log *log, const GUID *ins
 
 BOOL init_guest_test(struct guest *guest)
 {
+    return init_guest_test_ex(guest, &guest_image_interp, 0);
+}
+
+BOOL init_guest_test_ex(struct guest *guest, const struct guest_image *image, unsigned int flags)
+{
     HRESULT hr;
 
     memset(guest, 0, sizeof(*guest));
@@ -88,7 +93,7 @@ BOOL init_guest_test(struct guest *guest)
         win_skip("vmidl partition host API not available\n");
         return FALSE;
     }
-    hr = guest_create(guest, &guest_image_interp);
+    hr = guest_create_ex(guest, image, 1, NULL, flags);
     if (guest_hr_is_no_kvm(hr))
     {
         skip("KVM is not usable here (hr %#lx)\n", hr);

@@ -31,6 +31,8 @@ extern DWORD test_wait_ms(void);
  * when the tests cannot run here: win_skip where vmidl's host API is absent
  * (Windows), skip where KVM is not usable. */
 extern BOOL init_guest_test(struct guest *guest);
+/* The same with another image and guest_create_ex()'s flags. */
+extern BOOL init_guest_test_ex(struct guest *guest, const struct guest_image *image, unsigned int flags);
 
 /* guest_create with the interp image, reporting a failure. */
 #define create_guest(guest) create_guest_(__FILE__, __LINE__, guest)
@@ -82,6 +84,11 @@ enum remote_request
     REMOTE_MANY_RANGES,         /* a0 first page, a1 count: one-page ranges of one section of its own */
     REMOTE_RELEASE_DEVICE,      /* its last proxies of the device, on a thread that goes on alone */
     REMOTE_GET_DEVICE_AGAIN,    /* a0 offset: GetDevice again, and a doorbell of its own there (any value, qword) */
+    REMOTE_PCI_ENGINE_START,    /* a0 MSI address, a1 MSI data: the PCI test device's engine, there */
+    REMOTE_PCI_ENGINE_STOP,     /* value: interrupts raised | completions << 32; hr: the engine's */
+    REMOTE_DELIVER_MSI,         /* a0 address, a1 data */
+    REMOTE_COPY_GUEST_MEMORY,   /* a0 guest address, a1 size, a2 TRUE to write: 0x5a bytes, or a read */
+    REMOTE_APERTURE,            /* a0 guest address, a1 size, a2 write-protected: made, read (value: its first qword), destroyed */
 };
 #define REMOTE_DRIVER_ACK_OFFSET 0xff8
 extern HRESULT remote_driver_call(void *iface, enum remote_request code, UINT32 bar, UINT64 a0, UINT64 a1,

@@ -26,16 +26,27 @@ HRESULT (WINAPI *pVmidlPublishPartition)(VMIDL_PARTITION_HANDLE);
 HRESULT (WINAPI *pVmidlAddFlexIoDevice)(VMIDL_PARTITION_HANDLE, const VMIDL_FLEXIO_DEVICE_DESC *, IUnknown **);
 HRESULT (WINAPI *pVmidlSetBarAddress)(VMIDL_PARTITION_HANDLE, REFGUID, UINT32, UINT64);
 HRESULT (WINAPI *pVmidlGetVirtualDeviceAccess)(VMIDL_PARTITION_HANDLE, IVmVirtualDeviceAccess **);
+HRESULT (WINAPI *pVmidlCreatePartitionEx)(REFGUID, UINT32, UINT32, VMIDL_PARTITION_HANDLE *);
+HRESULT (WINAPI *pVmidlMapGpaSection)(VMIDL_PARTITION_HANDLE, HANDLE, UINT64, UINT64, UINT64, UINT32);
+HRESULT (WINAPI *pVmidlSetPciConfigWindow)(VMIDL_PARTITION_HANDLE, UINT64);
+HRESULT (WINAPI *pVmidlAttachPciDevice)(VMIDL_PARTITION_HANDLE, REFGUID, const VMIDL_PCI_DEVICE_DESC *);
+HRESULT (WINAPI *pVmidlDeliverMsi)(IUnknown *, UINT64, UINT32);
+HRESULT (WINAPI *pVmidlReadGuestMemory)(IUnknown *, UINT64, void *, UINT32);
+HRESULT (WINAPI *pVmidlWriteGuestMemory)(IUnknown *, UINT64, const void *, UINT32);
+HRESULT (WINAPI *pVmidlCreateGuestMemoryAperture)(IUnknown *, UINT64, UINT32, BOOL, void **);
+HRESULT (WINAPI *pVmidlDestroyGuestMemoryAperture)(IUnknown *, void *);
 
 /* Assembled from tests/guests, tools/demo and tools/bench by tools/guest_images.S. */
 extern const BYTE interp_guest_start[], interp_guest_end[];
 extern const BYTE ring_guest_start[], ring_guest_end[];
 extern const BYTE stress_guest_start[], stress_guest_end[];
 extern const BYTE bench_guest_start[], bench_guest_end[];
+extern const BYTE pci_guest_start[], pci_guest_end[];
 const struct guest_image guest_image_interp = {interp_guest_start, interp_guest_end};
 const struct guest_image guest_image_stress = {stress_guest_start, stress_guest_end};
 const struct guest_image guest_image_ring = {ring_guest_start, ring_guest_end};
 const struct guest_image guest_image_bench = {bench_guest_start, bench_guest_end};
+const struct guest_image guest_image_pci = {pci_guest_start, pci_guest_end};
 
 #define PML4_GPA 0x1000
 #define PDPT_GPA 0x2000
@@ -62,6 +73,15 @@ BOOL guest_load_host_api(void)
     LOAD(VmidlAddFlexIoDevice);
     LOAD(VmidlSetBarAddress);
     LOAD(VmidlGetVirtualDeviceAccess);
+    LOAD(VmidlCreatePartitionEx);
+    LOAD(VmidlMapGpaSection);
+    LOAD(VmidlSetPciConfigWindow);
+    LOAD(VmidlAttachPciDevice);
+    LOAD(VmidlDeliverMsi);
+    LOAD(VmidlReadGuestMemory);
+    LOAD(VmidlWriteGuestMemory);
+    LOAD(VmidlCreateGuestMemoryAperture);
+    LOAD(VmidlDestroyGuestMemoryAperture);
 #undef LOAD
     return TRUE;
 }
@@ -112,22 +132,45 @@ HRESULT guest_create_vps(struct guest *guest, const struct guest_image *image, U
 
 HRESULT guest_create_as(struct guest *guest, const struct guest_image *image, UINT32 vp_count, const GUID *runtime_id)
 {
+    return guest_create_ex(guest, image, vp_count, runtime_id, 0);
+}
+
+/* Section RAM is a view of a pagefile-backed section, which vmidl maps
+ * for the guest on its own. */
+static HRESULT guest_map_ram(struct guest *guest, unsigned int flags)
+{
+    static const UINT32 rw = VMIDL_MAP_GPA_RANGE_FLAG_READ | VMIDL_MAP_GPA_RANGE_FLAG_WRITE;
+
+    if (!(flags & GUEST_SECTION_RAM))
+    {
+        if (!(guest->ram = VirtualAlloc(NULL, GUEST_RAM_SIZE, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE)))
+            return E_OUTOFMEMORY;
+        build_page_tables(guest->ram);
+        return pVmidlMapGpaRange(guest->partition, guest->ram, 0, GUEST_RAM_SIZE, rw);
+    }
+    if (!(guest->ram_section = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, GUEST_RAM_SIZE, NULL))
+            || !(guest->ram = MapViewOfFile(guest->ram_section, FILE_MAP_WRITE, 0, 0, GUEST_RAM_SIZE)))
+        return HRESULT_FROM_WIN32(GetLastError());
+    build_page_tables(guest->ram);
+    return pVmidlMapGpaSection(guest->partition, guest->ram_section, 0, 0, GUEST_RAM_SIZE, rw);
+}
+
+HRESULT guest_create_ex(struct guest *guest, const struct guest_image *image, UINT32 vp_count,
+        const GUID *runtime_id, unsigned int flags)
+{
+    UINT32 partition_flags = flags & GUEST_INTERRUPTS ? VMIDL_PARTITION_FLAG_INTERRUPT_CONTROLLER : 0;
     HRESULT hr;
 
     memset(guest, 0, sizeof(*guest));
-    if (!(guest->ram = VirtualAlloc(NULL, GUEST_RAM_SIZE, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE)))
-        return E_OUTOFMEMORY;
-    build_page_tables(guest->ram);
+    if (runtime_id) guest->runtime_id = *runtime_id;
+    else guest_new_runtime_id(&guest->runtime_id);
+    if (FAILED(hr = partition_flags ? pVmidlCreatePartitionEx(&guest->runtime_id, vp_count, partition_flags,
+            &guest->partition) : pVmidlCreatePartition(&guest->runtime_id, vp_count, &guest->partition)))
+        goto err;
+    if (FAILED(hr = guest_map_ram(guest, flags))) goto err;
     memcpy(guest->ram + GUEST_CODE, image->start, image->end - image->start);
     guest->ops = (struct guest_op *)(guest->ram + GUEST_OPS);
     guest->entry_rdi = GUEST_OPS;
-
-    if (runtime_id) guest->runtime_id = *runtime_id;
-    else guest_new_runtime_id(&guest->runtime_id);
-    if (FAILED(hr = pVmidlCreatePartition(&guest->runtime_id, vp_count, &guest->partition))) goto err;
-    if (FAILED(hr = pVmidlMapGpaRange(guest->partition, guest->ram, 0, GUEST_RAM_SIZE,
-            VMIDL_MAP_GPA_RANGE_FLAG_READ | VMIDL_MAP_GPA_RANGE_FLAG_WRITE)))
-        goto err;
     return S_OK;
 
 err:
@@ -138,7 +181,12 @@ err:
 void guest_destroy(struct guest *guest)
 {
     if (guest->partition) pVmidlDeletePartition(guest->partition);
-    if (guest->ram) VirtualFree(guest->ram, 0, MEM_RELEASE);
+    if (guest->ram_section)
+    {
+        if (guest->ram) UnmapViewOfFile(guest->ram);
+        CloseHandle(guest->ram_section);
+    }
+    else if (guest->ram) VirtualFree(guest->ram, 0, MEM_RELEASE);
     memset(guest, 0, sizeof(*guest));
 }
 
@@ -185,7 +233,10 @@ HRESULT guest_start_vp(struct guest *guest, UINT32 vp, UINT64 rdi, UINT64 rsi, U
     regs.Gpr[6] = rsi;
     regs.Gpr[7] = rdi;
     regs.Rip = GUEST_CODE;
-    regs.Rflags = 0x3002;                   /* IOPL 3: the guest may use OUT */
+    /* IOPL 3: the guest may use OUT; and interrupts on, since STI at CPL3
+     * faults where KVM is PVM's: none comes before a guest enables its
+     * local APIC (tests/guests/pci.c). */
+    regs.Rflags = 0x3202;
     regs.Cs = flat_segment(0x1b, code_attributes);
     regs.Ds = regs.Es = regs.Fs = regs.Gs = regs.Ss = flat_segment(0x23, data_attributes);
     regs.Cr0 = 0x80010033;                  /* PG WP NE ET MP PE */

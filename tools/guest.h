@@ -68,6 +68,15 @@ extern HRESULT (WINAPI *pVmidlPublishPartition)(VMIDL_PARTITION_HANDLE);
 extern HRESULT (WINAPI *pVmidlAddFlexIoDevice)(VMIDL_PARTITION_HANDLE, const VMIDL_FLEXIO_DEVICE_DESC *, IUnknown **);
 extern HRESULT (WINAPI *pVmidlSetBarAddress)(VMIDL_PARTITION_HANDLE, REFGUID, UINT32, UINT64);
 extern HRESULT (WINAPI *pVmidlGetVirtualDeviceAccess)(VMIDL_PARTITION_HANDLE, IVmVirtualDeviceAccess **);
+extern HRESULT (WINAPI *pVmidlCreatePartitionEx)(REFGUID, UINT32, UINT32, VMIDL_PARTITION_HANDLE *);
+extern HRESULT (WINAPI *pVmidlMapGpaSection)(VMIDL_PARTITION_HANDLE, HANDLE, UINT64, UINT64, UINT64, UINT32);
+extern HRESULT (WINAPI *pVmidlSetPciConfigWindow)(VMIDL_PARTITION_HANDLE, UINT64);
+extern HRESULT (WINAPI *pVmidlAttachPciDevice)(VMIDL_PARTITION_HANDLE, REFGUID, const VMIDL_PCI_DEVICE_DESC *);
+extern HRESULT (WINAPI *pVmidlDeliverMsi)(IUnknown *, UINT64, UINT32);
+extern HRESULT (WINAPI *pVmidlReadGuestMemory)(IUnknown *, UINT64, void *, UINT32);
+extern HRESULT (WINAPI *pVmidlWriteGuestMemory)(IUnknown *, UINT64, const void *, UINT32);
+extern HRESULT (WINAPI *pVmidlCreateGuestMemoryAperture)(IUnknown *, UINT64, UINT32, BOOL, void **);
+extern HRESULT (WINAPI *pVmidlDestroyGuestMemoryAperture)(IUnknown *, void *);
 
 /* Loads vmidl.dll and the host API; FALSE where it is not there. */
 extern BOOL guest_load_host_api(void);
@@ -80,13 +89,15 @@ struct guest_image
     const BYTE *start;
     const BYTE *end;
 };
-extern const struct guest_image guest_image_interp, guest_image_ring, guest_image_stress, guest_image_bench;
+extern const struct guest_image guest_image_interp, guest_image_ring, guest_image_stress, guest_image_bench,
+        guest_image_pci;
 
 struct guest
 {
     VMIDL_PARTITION_HANDLE partition;
     GUID runtime_id;
     BYTE *ram;
+    HANDLE ram_section;         /* GUEST_SECTION_RAM */
     struct guest_op *ops;
     unsigned int op_count;
     UINT64 entry_rdi;
@@ -101,6 +112,13 @@ extern HRESULT guest_create_vps(struct guest *guest, const struct guest_image *i
 /* With the given RuntimeId, or a new one if NULL. */
 extern HRESULT guest_create_as(struct guest *guest, const struct guest_image *image, UINT32 vp_count,
         const GUID *runtime_id);
+/* With flags: GUEST_INTERRUPTS, a partition with an interrupt controller;
+ * GUEST_SECTION_RAM, RAM from a section (VmidlMapGpaSection), which
+ * apertures can map. */
+#define GUEST_INTERRUPTS  0x1
+#define GUEST_SECTION_RAM 0x2
+extern HRESULT guest_create_ex(struct guest *guest, const struct guest_image *image, UINT32 vp_count,
+        const GUID *runtime_id, unsigned int flags);
 extern void guest_destroy(struct guest *guest);
 extern void *guest_ram(struct guest *guest, UINT64 gpa);
 

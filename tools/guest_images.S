@@ -25,6 +25,12 @@ ring_guest_start:
     .incbin "tools/demo/ring.bin"
 ring_guest_end:
 
+    .globl pci_guest_start, pci_guest_end
+    .balign 16
+pci_guest_start:
+    .incbin "tools/demo/pci_guest.bin"
+pci_guest_end:
+
     .globl bench_guest_start, bench_guest_end
     .balign 16
 bench_guest_start:

@@ -35,8 +35,10 @@
  * told apart by its process id. */
 static const GUID probe_runtime_id = {0x7f1c5a8e, 0x2b4d, 0x4e61, {0x9a, 0x3c, 0x5d, 0x0e, 0x8b, 0x21, 0x6f, 0x47}};
 
-/* IVmFiovGuestMmioMappings's proxy, as the registration in vmidl.dll says. */
-static const char proxy_key[] = "Interface\\{9D416457-ABBC-46CF-8B93-901C68BEC627}\\ProxyStubClsid32";
+/* The proxy of the newest interface vmidl marshals (IVmidlDeviceServices,
+ * SDK 2.1), as vmwpctrl.dll's registration says: a prefix that an older
+ * vmidl registered lacks it, and then needs vmidl-prefix install again. */
+static const char proxy_key[] = "Interface\\{DE786B53-F664-4C03-887B-ECCA7E70A77B}\\ProxyStubClsid32";
 
 /* Wine marks its builtin PE files with this text after the DOS header. */
 static BOOL is_wine_builtin(HMODULE module)
@@ -137,7 +139,8 @@ int main(void)
     }
     if (RegOpenKeyExA(HKEY_CLASSES_ROOT, proxy_key, 0, KEY_READ, &key))
     {
-        printf("proxies: not registered in this prefix: drivers in other processes cannot call a VM worker\n");
+        printf("proxies: not registered in this prefix, or registered by an older vmidl: drivers in other processes "
+                "cannot call a VM worker\n");
         return 9;
     }
     RegCloseKey(key);

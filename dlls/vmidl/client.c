@@ -104,7 +104,7 @@ HRESULT broker_client(struct broker *broker, DWORD pid, struct client **ret)
     ReleaseSRWLockShared(&broker->lock);
 
     if (FAILED(hr = mta_reserve_watch())) return hr;
-    if (!(client = calloc(1, sizeof(*client))) || !(client->process = OpenProcess(SYNCHRONIZE, FALSE, pid)))
+    if (!(client = calloc(1, sizeof(*client))) || !(client->process = OpenProcess(SYNCHRONIZE | PROCESS_DUP_HANDLE, FALSE, pid)))
     {
         WARN("cannot open process %04lx, error %lu\n", pid, GetLastError());
         mta_release_watch();

@@ -21,6 +21,7 @@ struct device
 {
     IVmFiovGuestMmioMappings IVmFiovGuestMmioMappings_iface;
     IVmFiovGuestMemoryFastNotification IVmFiovGuestMemoryFastNotification_iface;
+    IVmidlDeviceServices IVmidlDeviceServices_iface;
     LONG refcount;
     struct list entry;          /* partition->devices */
     GUID instance_id;
@@ -44,6 +45,8 @@ static HRESULT WINAPI device_QueryInterface(IVmFiovGuestMmioMappings *iface, REF
         *out = &device->IVmFiovGuestMmioMappings_iface;
     else if (IsEqualIID(riid, &IID_IVmFiovGuestMemoryFastNotification))
         *out = &device->IVmFiovGuestMemoryFastNotification_iface;
+    else if (IsEqualIID(riid, &IID_IVmidlDeviceServices))
+        *out = &device->IVmidlDeviceServices_iface;
     else
     {
         WARN("%s not implemented\n", wine_dbgstr_guid(riid));
@@ -312,6 +315,144 @@ static const IVmFiovGuestMemoryFastNotificationVtbl device_fast_notification_vtb
     fast_notification_UnregisterDoorbell,
 };
 
+HRESULT device_attach_pci(struct device *device, const VMIDL_PCI_DEVICE_DESC *desc)
+{
+    struct device_pci_params params =
+    {
+        .vm = device->partition->unix_vm,
+        .device = device->unix_device,
+        .device_number = desc->DeviceNumber,
+        .vendor_id = desc->VendorId,
+        .device_id = desc->DeviceId,
+        .subsystem_vendor_id = desc->SubsystemVendorId,
+        .subsystem_id = desc->SubsystemId,
+        .class_code = desc->ClassCode,
+        .revision_id = desc->RevisionId,
+        .has_capabilities = !!desc->HasCapabilities,
+        .config_callback = (ULONG_PTR)desc->ConfigCallback,
+        .config_context = (ULONG_PTR)desc->ConfigCallbackContext,
+    };
+
+    return hresult_from_status(VMIDL_CALL(device_attach_pci, &params));
+}
+
+/* What MSI data and address a device may write: see VmidlDeliverMsi. */
+static BOOL msi_is_valid(UINT64 address, UINT32 data)
+{
+    if ((address & ~(UINT64)0xfffff) != 0xfee00000) return FALSE;
+    if (data >> 16 || (data & 0x8000) || (data & 0xff) < 16) return FALSE;
+    return ((data >> 8) & 7) <= 1;
+}
+
+HRESULT device_deliver_msi(struct device *device, UINT64 address, UINT32 data)
+{
+    struct vm_msi_params params = {.vm = device->partition->unix_vm, .address = address, .data = data};
+
+    if (!msi_is_valid(address, data))
+    {
+        WARN("invalid MSI: address %#I64x, data %#x\n", address, data);
+        return E_INVALIDARG;
+    }
+    return hresult_from_status(VMIDL_CALL(vm_signal_msi, &params));
+}
+
+HRESULT device_guest_memory(struct device *device, UINT64 gpa, void *buffer, UINT32 size, BOOL write)
+{
+    struct vm_guest_memory_params params = {.vm = device->partition->unix_vm, .guest_address = gpa,
+            .buffer = (ULONG_PTR)buffer, .size = size, .write = write};
+
+    if (!buffer || !size || gpa + size < gpa) return E_INVALIDARG;
+    return hresult_from_status(VMIDL_CALL(vm_guest_memory, &params));
+}
+
+HRESULT device_share_guest_memory(struct device *device, HANDLE process, UINT64 gpa, UINT64 size, BOOL writable,
+        ULONG64 *section, UINT64 *section_offset)
+{
+    struct vm_ram_section_params params = {.vm = device->partition->unix_vm, .guest_address = gpa, .size = size,
+            .writable = !!writable};
+    HANDLE shared;
+    HRESULT hr;
+
+    if (!section || !section_offset) return E_INVALIDARG;
+    *section = *section_offset = 0;
+    if (!size || (gpa & PAGE_MASK_4K) || (size & PAGE_MASK_4K) || gpa + size < gpa) return E_INVALIDARG;
+    if (FAILED(hr = hresult_from_status(VMIDL_CALL(vm_ram_section, &params)))) return hr;
+    if (!DuplicateHandle(GetCurrentProcess(), (HANDLE)(ULONG_PTR)params.section, process, &shared, 0, FALSE,
+            DUPLICATE_SAME_ACCESS | DUPLICATE_CLOSE_SOURCE))
+        return HRESULT_FROM_WIN32(GetLastError());
+    *section = (ULONG_PTR)shared;
+    *section_offset = params.section_offset;
+    return S_OK;
+}
+
+static inline struct device *impl_from_IVmidlDeviceServices(IVmidlDeviceServices *iface)
+{
+    return CONTAINING_RECORD(iface, struct device, IVmidlDeviceServices_iface);
+}
+
+static HRESULT WINAPI services_QueryInterface(IVmidlDeviceServices *iface, REFIID riid, void **out)
+{
+    struct device *device = impl_from_IVmidlDeviceServices(iface);
+    return IVmFiovGuestMmioMappings_QueryInterface(&device->IVmFiovGuestMmioMappings_iface, riid, out);
+}
+
+static ULONG WINAPI services_AddRef(IVmidlDeviceServices *iface)
+{
+    struct device *device = impl_from_IVmidlDeviceServices(iface);
+    return IVmFiovGuestMmioMappings_AddRef(&device->IVmFiovGuestMmioMappings_iface);
+}
+
+static ULONG WINAPI services_Release(IVmidlDeviceServices *iface)
+{
+    struct device *device = impl_from_IVmidlDeviceServices(iface);
+    return IVmFiovGuestMmioMappings_Release(&device->IVmFiovGuestMmioMappings_iface);
+}
+
+static HRESULT WINAPI services_DeliverMsi(IVmidlDeviceServices *iface, UINT64 address, UINT32 data)
+{
+    struct device *device = impl_from_IVmidlDeviceServices(iface);
+
+    TRACE("device %p, address %#I64x, data %#x\n", device, address, data);
+    return device_deliver_msi(device, address, data);
+}
+
+static HRESULT WINAPI services_ReadGuestMemory(IVmidlDeviceServices *iface, UINT64 gpa, UINT32 size, BYTE *buffer)
+{
+    struct device *device = impl_from_IVmidlDeviceServices(iface);
+
+    TRACE("device %p, gpa %#I64x, size %#x, buffer %p\n", device, gpa, size, buffer);
+    return device_guest_memory(device, gpa, buffer, size, FALSE);
+}
+
+static HRESULT WINAPI services_WriteGuestMemory(IVmidlDeviceServices *iface, UINT64 gpa, UINT32 size,
+        const BYTE *buffer)
+{
+    struct device *device = impl_from_IVmidlDeviceServices(iface);
+
+    TRACE("device %p, gpa %#I64x, size %#x, buffer %p\n", device, gpa, size, buffer);
+    return device_guest_memory(device, gpa, (void *)buffer, size, TRUE);
+}
+
+static HRESULT WINAPI services_ShareGuestMemory(IVmidlDeviceServices *iface, UINT64 gpa, UINT64 size,
+        BOOL writable, ULONG64 *section, UINT64 *section_offset)
+{
+    struct device *device = impl_from_IVmidlDeviceServices(iface);
+
+    TRACE("device %p, gpa %#I64x, size %#I64x, writable %d\n", device, gpa, size, writable);
+    return device_share_guest_memory(device, GetCurrentProcess(), gpa, size, writable, section, section_offset);
+}
+
+static const IVmidlDeviceServicesVtbl device_services_vtbl =
+{
+    services_QueryInterface,
+    services_AddRef,
+    services_Release,
+    services_DeliverMsi,
+    services_ReadGuestMemory,
+    services_WriteGuestMemory,
+    services_ShareGuestMemory,
+};
+
 /* Under the partition's devices lock, so that no second device of that
  * instance is added meanwhile. */
 static BOOL instance_is_taken(struct partition *partition, const GUID *instance_id)
@@ -333,6 +474,7 @@ static HRESULT device_create(struct partition *partition, const VMIDL_FLEXIO_DEV
     if (!(device = calloc(1, sizeof(*device)))) return E_OUTOFMEMORY;
     device->IVmFiovGuestMmioMappings_iface.lpVtbl = &device_mmio_mappings_vtbl;
     device->IVmFiovGuestMemoryFastNotification_iface.lpVtbl = &device_fast_notification_vtbl;
+    device->IVmidlDeviceServices_iface.lpVtbl = &device_services_vtbl;
     device->refcount = 1;
     device->instance_id = desc->InstanceId;
 

@@ -16,10 +16,15 @@ struct list
     struct list *next, *prev;
 };
 
+#define LIST_INIT(list) { &(list), &(list) }
 static inline void list_init(struct list *l) { l->next = l->prev = l; }
 static inline void list_add_tail(struct list *head, struct list *e)
 {
     e->next = head; e->prev = head->prev; head->prev->next = e; head->prev = e;
+}
+static inline void list_add_before(struct list *at, struct list *e)
+{
+    list_add_tail(at, e);
 }
 static inline int list_empty(const struct list *head) { return head->next == head; }
 static inline unsigned int list_count(const struct list *head)

@@ -14,6 +14,9 @@ HRESULT hresult_from_status(NTSTATUS status)
 {
     if (!status) return S_OK;
     if (status == STATUS_NO_MEMORY) return E_OUTOFMEMORY;
+    /* Their Win32 codes say nothing of what the host API means by them. */
+    if (status == STATUS_INVALID_DEVICE_STATE) return HRESULT_FROM_WIN32(ERROR_INVALID_STATE);
+    if (status == STATUS_INVALID_ADDRESS) return HRESULT_FROM_WIN32(ERROR_INVALID_ADDRESS);
     return HRESULT_FROM_WIN32(RtlNtStatusToDosError(status));
 }
 

@@ -170,18 +170,20 @@ static HRESULT reserve_runtime_id(struct partition *partition)
     return S_OK;
 }
 
-HRESULT WINAPI VmidlCreatePartition(REFGUID runtime_id, UINT32 vp_count, VMIDL_PARTITION_HANDLE *out)
+HRESULT WINAPI VmidlCreatePartitionEx(REFGUID runtime_id, UINT32 vp_count, UINT32 flags,
+        VMIDL_PARTITION_HANDLE *out)
 {
-    struct vm_create_params params = {.vp_count = vp_count};
+    struct vm_create_params params = {.vp_count = vp_count, .flags = flags};
     struct partition *partition;
     NTSTATUS status;
     HRESULT hr;
 
-    TRACE("runtime_id %s, vp_count %u, out %p\n", debugstr_guid(runtime_id), vp_count, out);
+    TRACE("runtime_id %s, vp_count %u, flags %#x, out %p\n", debugstr_guid(runtime_id), vp_count, flags, out);
 
     if (!out) return E_INVALIDARG;
     *out = NULL;
-    if (!runtime_id || !vp_count || vp_count > VMIDL_MAX_VPS) return E_INVALIDARG;
+    if (!runtime_id || !vp_count || vp_count > VMIDL_MAX_VPS || (flags & ~VMIDL_PARTITION_FLAG_INTERRUPT_CONTROLLER))
+        return E_INVALIDARG;
 
     if (!(partition = calloc(1, sizeof(*partition)))) return E_OUTOFMEMORY;
     partition->runtime_id = *runtime_id;
@@ -220,6 +222,11 @@ HRESULT WINAPI VmidlCreatePartition(REFGUID runtime_id, UINT32 vp_count, VMIDL_P
     return S_OK;
 }
 
+HRESULT WINAPI VmidlCreatePartition(REFGUID runtime_id, UINT32 vp_count, VMIDL_PARTITION_HANDLE *out)
+{
+    return VmidlCreatePartitionEx(runtime_id, vp_count, 0, out);
+}
+
 HRESULT WINAPI VmidlDeletePartition(VMIDL_PARTITION_HANDLE handle)
 {
     struct partition *partition;
@@ -256,6 +263,13 @@ HRESULT WINAPI VmidlDeletePartition(VMIDL_PARTITION_HANDLE handle)
     return S_OK;
 }
 
+static BOOL ram_args_are_valid(UINT64 gpa, UINT64 size, UINT32 flags)
+{
+    return !(gpa & PAGE_MASK_4K) && size && !(size & PAGE_MASK_4K) && gpa + size > gpa
+            && (flags & VMIDL_MAP_GPA_RANGE_FLAG_READ)
+            && !(flags & ~(VMIDL_MAP_GPA_RANGE_FLAG_READ | VMIDL_MAP_GPA_RANGE_FLAG_WRITE));
+}
+
 HRESULT WINAPI VmidlMapGpaRange(VMIDL_PARTITION_HANDLE handle, void *host, UINT64 gpa, UINT64 size, UINT32 flags)
 {
     struct vm_map_ram_params params =
@@ -270,10 +284,7 @@ HRESULT WINAPI VmidlMapGpaRange(VMIDL_PARTITION_HANDLE handle, void *host, UINT6
 
     TRACE("partition %p, host %p, gpa %#I64x, size %#I64x, flags %#x\n", handle, host, gpa, size, flags);
 
-    if (!handle || !host || ((ULONG_PTR)host & PAGE_MASK_4K) || (gpa & PAGE_MASK_4K)
-            || !size || (size & PAGE_MASK_4K) || gpa + size < gpa
-            || !(flags & VMIDL_MAP_GPA_RANGE_FLAG_READ)
-            || (flags & ~(VMIDL_MAP_GPA_RANGE_FLAG_READ | VMIDL_MAP_GPA_RANGE_FLAG_WRITE)))
+    if (!handle || !host || ((ULONG_PTR)host & PAGE_MASK_4K) || !ram_args_are_valid(gpa, size, flags))
         return E_INVALIDARG;
     if (!(partition = partition_from_handle(handle))) return E_HANDLE;
     params.vm = partition->unix_vm;
@@ -282,22 +293,88 @@ HRESULT WINAPI VmidlMapGpaRange(VMIDL_PARTITION_HANDLE handle, void *host, UINT6
     return hr;
 }
 
-HRESULT WINAPI VmidlSetBarAddress(VMIDL_PARTITION_HANDLE handle, REFGUID instance_id, UINT32 bar, UINT64 gpa)
+HRESULT WINAPI VmidlMapGpaSection(VMIDL_PARTITION_HANDLE handle, HANDLE section, UINT64 section_offset,
+        UINT64 gpa, UINT64 size, UINT32 flags)
+{
+    struct vm_map_section_params params =
+    {
+        .section = (ULONG_PTR)section,
+        .section_offset = section_offset,
+        .guest_address = gpa,
+        .size = size,
+        .writable = !!(flags & VMIDL_MAP_GPA_RANGE_FLAG_WRITE),
+    };
+    struct partition *partition;
+    HRESULT hr;
+
+    TRACE("partition %p, section %p, section_offset %#I64x, gpa %#I64x, size %#I64x, flags %#x\n",
+            handle, section, section_offset, gpa, size, flags);
+
+    if (!handle || !section || (section_offset & PAGE_MASK_4K) || section_offset + size < section_offset
+            || !ram_args_are_valid(gpa, size, flags))
+        return E_INVALIDARG;
+    if (!(partition = partition_from_handle(handle))) return E_HANDLE;
+    params.vm = partition->unix_vm;
+    hr = hresult_from_status(VMIDL_CALL(vm_map_section, &params));
+    partition_release(partition);
+    return hr;
+}
+
+HRESULT WINAPI VmidlSetPciConfigWindow(VMIDL_PARTITION_HANDLE handle, UINT64 gpa)
+{
+    struct vm_pci_window_params params = {.guest_address = gpa};
+    struct partition *partition;
+    HRESULT hr;
+
+    TRACE("partition %p, gpa %#I64x\n", handle, gpa);
+
+    if (!handle || (gpa & (VMIDL_PCI_CONFIG_WINDOW_SIZE - 1)) || gpa + VMIDL_PCI_CONFIG_WINDOW_SIZE < gpa)
+        return E_INVALIDARG;
+    if (!(partition = partition_from_handle(handle))) return E_HANDLE;
+    params.vm = partition->unix_vm;
+    hr = hresult_from_status(VMIDL_CALL(vm_set_pci_window, &params));
+    partition_release(partition);
+    return hr;
+}
+
+/* The device, by instance, with a new reference. */
+static HRESULT find_device(VMIDL_PARTITION_HANDLE handle, const GUID *instance_id, struct device **device)
 {
     struct partition *partition;
+
+    if (!(partition = partition_from_handle(handle))) return E_HANDLE;
+    *device = device_find(partition, instance_id);
+    partition_release(partition);
+    return *device ? S_OK : HRESULT_FROM_WIN32(ERROR_NOT_FOUND);
+}
+
+HRESULT WINAPI VmidlAttachPciDevice(VMIDL_PARTITION_HANDLE handle, REFGUID instance_id,
+        const VMIDL_PCI_DEVICE_DESC *desc)
+{
+    struct device *device;
+    HRESULT hr;
+
+    TRACE("partition %p, instance_id %s, desc %p\n", handle, debugstr_guid(instance_id), desc);
+
+    if (!handle || !instance_id || !desc || desc->DeviceNumber >= VMIDL_PCI_DEVICE_COUNT || desc->Reserved
+            || desc->ClassCode >> 24 || !desc->ConfigCallback)
+        return E_INVALIDARG;
+    if (FAILED(hr = find_device(handle, instance_id, &device))) return hr;
+    hr = device_attach_pci(device, desc);
+    IUnknown_Release(device_unknown(device));
+    return hr;
+}
+
+HRESULT WINAPI VmidlSetBarAddress(VMIDL_PARTITION_HANDLE handle, REFGUID instance_id, UINT32 bar, UINT64 gpa)
+{
     struct device *device;
     HRESULT hr;
 
     TRACE("partition %p, instance_id %s, bar %u, gpa %#I64x\n", handle, debugstr_guid(instance_id), bar, gpa);
 
     if (!handle || !instance_id || bar >= VMIDL_BAR_COUNT || (gpa & PAGE_MASK_4K)) return E_INVALIDARG;
-    if (!(partition = partition_from_handle(handle))) return E_HANDLE;
-    if ((device = device_find(partition, instance_id)))
-    {
-        hr = device_move_bar(device, bar, gpa);
-        IUnknown_Release(device_unknown(device));
-    }
-    else hr = HRESULT_FROM_WIN32(ERROR_NOT_FOUND);
-    partition_release(partition);
+    if (FAILED(hr = find_device(handle, instance_id, &device))) return hr;
+    hr = device_move_bar(device, bar, gpa);
+    IUnknown_Release(device_unknown(device));
     return hr;
 }

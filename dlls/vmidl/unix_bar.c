@@ -90,7 +90,7 @@ NTSTATUS bar_add_range(struct bar *bar, const struct bar_host *host, struct mmio
         bar->ranges = ranges;
         bar->range_capacity = capacity;
     }
-    if ((status = range_attach(host->memslots, range, bar->gpa + range->bar_offset))) return status;
+    if (!bar->undecoded && (status = range_attach(host->memslots, range, bar->gpa + range->bar_offset))) return status;
     pos = range_position(bar, range->bar_offset);
     memmove(&bar->ranges[pos + 1], &bar->ranges[pos], (bar->range_count - pos) * sizeof(*bar->ranges));
     bar->ranges[pos] = range;
@@ -134,7 +134,8 @@ NTSTATUS bar_add_doorbell(struct bar *bar, const struct bar_host *host, struct d
     LIST_FOR_EACH(cur, &bar->doorbells)
         if (doorbell_conflicts(LIST_ENTRY(cur, struct doorbell, entry), doorbell)) return STATUS_OBJECT_NAME_COLLISION;
     if (bar_has_range_in(bar, doorbell->bar_offset, doorbell_span(doorbell))) return STATUS_OBJECT_NAME_COLLISION;
-    if ((status = doorbell_attach(host->memslots->vm_fd, doorbell, bar->gpa + doorbell->bar_offset))) return status;
+    if (!bar->undecoded && (status = doorbell_attach(host->memslots->vm_fd, doorbell, bar->gpa + doorbell->bar_offset)))
+        return status;
     list_add_tail(&bar->doorbells, &doorbell->entry);
     return STATUS_SUCCESS;
 }
@@ -240,6 +241,7 @@ NTSTATUS bar_move(struct bar *bar, const struct bar_host *host, uint64_t gpa)
         if ((status = doorbell_prepare_move(host->dispatcher, vm_fd, doorbell, new_gpa))) goto undo_doorbells;
     }
     LIST_FOR_EACH(cur, &bar->doorbells) doorbell_commit_move(host->dispatcher, LIST_ENTRY(cur, struct doorbell, entry));
+    bar->undecoded = 0;
     return STATUS_SUCCESS;
 
 undo_doorbells:
@@ -249,10 +251,19 @@ undo_ranges:
             (unsigned int)status, (unsigned long long)old_gpa);
     bar_detach_ranges(bar, host);
     bar->gpa = old_gpa;
-    if (bar_attach_ranges(bar, host, TRUE))
+    if (!bar->undecoded && bar_attach_ranges(bar, host, TRUE))
         WARN("some ranges could not go back to %#llx: their pages trap until the next move\n",
                 (unsigned long long)old_gpa);
     return status;
+}
+
+void bar_undecode(struct bar *bar, const struct bar_host *host)
+{
+    struct list *cur;
+
+    bar_detach_ranges(bar, host);
+    LIST_FOR_EACH(cur, &bar->doorbells) doorbell_leave(host->dispatcher, LIST_ENTRY(cur, struct doorbell, entry));
+    bar->undecoded = 1;
 }
 
 void bar_finish_move(struct bar *bar, const struct bar_host *host)

@@ -30,6 +30,7 @@ void device_free(struct device *device)
 {
     unsigned int i;
 
+    pci_function_free(device->pci);
     for (i = 0; i < VMIDL_BAR_COUNT; i++) bar_cleanup(&device->bars[i]);
     pthread_mutex_destroy(&device->lock);
     free(device);

@@ -185,7 +185,8 @@ void doorbell_cancel_move(struct dispatcher *dispatcher, int vm_fd, struct doorb
     NTSTATUS status;
 
     binding_close(dispatcher, vm_fd, doorbell, &doorbell->spare);
-    if (!doorbell->binding.attached && (status = binding_attach(vm_fd, doorbell, &doorbell->binding,
+    if (doorbell->binding.eventfd >= 0 && !doorbell->binding.attached
+            && (status = binding_attach(vm_fd, doorbell, &doorbell->binding,
             doorbell->binding.gpa)))
         ERR("cannot put the doorbell back at %#llx, status %#x\n", (unsigned long long)doorbell->binding.gpa,
                 (unsigned int)status);
@@ -214,6 +215,17 @@ void doorbell_commit_move(struct dispatcher *dispatcher, struct doorbell *doorbe
     binding_silence(dispatcher, &old);
     doorbell->binding = doorbell->spare;
     doorbell->spare = old;
+}
+
+/* As a commit to nowhere: the binding goes silent and waits, as the spare,
+ * for doorbell_release_old(); a later move gives the doorbell a new one. */
+void doorbell_leave(struct dispatcher *dispatcher, struct doorbell *doorbell)
+{
+    struct doorbell_binding none = {.eventfd = -1};
+
+    binding_silence(dispatcher, &doorbell->binding);
+    doorbell->spare = doorbell->binding;
+    doorbell->binding = none;
 }
 
 void doorbell_release_old(int vm_fd, struct doorbell *doorbell)

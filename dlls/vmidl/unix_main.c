@@ -27,7 +27,7 @@ static NTSTATUS vmidl_vm_create(void *args)
     struct vm *vm;
     NTSTATUS status;
 
-    if (!(status = vm_create(params->vp_count, &vm))) params->vm = (uintptr_t)vm;
+    if (!(status = vm_create(params->vp_count, params->flags, &vm))) params->vm = (uintptr_t)vm;
     return status;
 }
 
@@ -114,7 +114,7 @@ static NTSTATUS vmidl_device_remove(void *args)
 static NTSTATUS vmidl_bar_move(void *args)
 {
     struct bar_move_params *params = args;
-    return vm_move_bar(get_vm(params->vm), get_device(params->device), params);
+    return vm_move_bar(get_vm(params->vm), get_device(params->device), params->bar, params->guest_address, 0);
 }
 
 static NTSTATUS vmidl_range_create(void *args)
@@ -148,6 +148,42 @@ static NTSTATUS vmidl_device_release_owner(void *args)
     return STATUS_SUCCESS;
 }
 
+static NTSTATUS vmidl_vm_map_section(void *args)
+{
+    struct vm_map_section_params *params = args;
+    return vm_map_section(get_vm(params->vm), params);
+}
+
+static NTSTATUS vmidl_vm_set_pci_window(void *args)
+{
+    struct vm_pci_window_params *params = args;
+    return vm_set_pci_window(get_vm(params->vm), params->guest_address);
+}
+
+static NTSTATUS vmidl_vm_signal_msi(void *args)
+{
+    struct vm_msi_params *params = args;
+    return vm_signal_msi(get_vm(params->vm), params);
+}
+
+static NTSTATUS vmidl_vm_guest_memory(void *args)
+{
+    struct vm_guest_memory_params *params = args;
+    return vm_guest_memory(get_vm(params->vm), params);
+}
+
+static NTSTATUS vmidl_vm_ram_section(void *args)
+{
+    struct vm_ram_section_params *params = args;
+    return vm_ram_section(get_vm(params->vm), params);
+}
+
+static NTSTATUS vmidl_device_attach_pci(void *args)
+{
+    struct device_pci_params *params = args;
+    return vm_attach_pci(get_vm(params->vm), get_device(params->device), params);
+}
+
 __attribute__((visibility("default"))) const unixlib_entry_t __wine_unix_call_funcs[] =
 {
     vmidl_vm_create,
@@ -169,6 +205,12 @@ __attribute__((visibility("default"))) const unixlib_entry_t __wine_unix_call_fu
     vmidl_doorbell_register,
     vmidl_doorbell_unregister,
     vmidl_device_release_owner,
+    vmidl_vm_map_section,
+    vmidl_vm_set_pci_window,
+    vmidl_vm_signal_msi,
+    vmidl_vm_guest_memory,
+    vmidl_vm_ram_section,
+    vmidl_device_attach_pci,
 };
 
 C_ASSERT(ARRAYSIZE(__wine_unix_call_funcs) == unix_funcs_count);

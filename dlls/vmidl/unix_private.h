@@ -128,6 +128,7 @@ struct section_view
 {
     HANDLE section;             /* vmidl's own handle: keeps the object, and its file's size */
     void *data;
+    uint64_t offset;
     uint64_t size;
 };
 
@@ -252,6 +253,8 @@ extern NTSTATUS doorbell_prepare_move(struct dispatcher *dispatcher, int vm_fd, 
 extern void doorbell_cancel_move(struct dispatcher *dispatcher, int vm_fd, struct doorbell *doorbell);
 extern void doorbell_commit_move(struct dispatcher *dispatcher, struct doorbell *doorbell);
 extern void doorbell_release_old(int vm_fd, struct doorbell *doorbell);
+/* Takes the doorbell off the guest's address space (see bar_undecode()). */
+extern void doorbell_leave(struct dispatcher *dispatcher, struct doorbell *doorbell);
 /* Before mover's prepare at gpa, in a BAR that moves onto part of its old
  * place: takes doorbell's current binding out of KVM now if it sits at gpa
  * and KVM would take the two for one (a grace period, paid with the vCPUs
@@ -283,6 +286,7 @@ struct bar
 {
     uint64_t gpa;
     uint64_t size;              /* 0: the device has no such BAR */
+    int undecoded;              /* off the guest's address space (its PCI memory decode is off) */
     /* Sorted by bar_offset, so that overlap checks and lookups stay
      * O(log n) with thousands of ranges. */
     struct mmio_range **ranges;
@@ -319,9 +323,61 @@ extern void bar_forget_doorbell(struct bar *bar, struct doorbell *doorbell);
  * nothing. */
 extern NTSTATUS bar_move(struct bar *bar, const struct bar_host *host, uint64_t gpa);
 extern void bar_finish_move(struct bar *bar, const struct bar_host *host);
+/* Takes the BAR off the guest's address space, with the vCPUs paused: its
+ * ranges go, its doorbells fall silent (bar_finish_move() then takes their
+ * ioeventfds out, and until then a guest write there is dropped).  A move
+ * puts it back. */
+extern void bar_undecode(struct bar *bar, const struct bar_host *host);
 /* Takes ranges whose file was cut short behind Wine's back out of the guest:
  * their pages trap to the device instead.  Returns how many. */
 extern unsigned int bar_detach_unbacked(struct bar *bar, const struct bar_host *host);
+
+/* --- unix_ram.c: Guest RAM: regions of the caller's memory or of a section, one memslot each,
+ * and the one translation of guest physical addresses for the host's accesses.
+ */
+
+struct vm;
+
+/* Under the layout lock. */
+extern int ram_overlaps(struct vm *vm, uint64_t gpa, uint64_t size);
+/* Once the VM is closed. */
+extern void ram_release_all(struct vm *vm);
+
+/* --- unix_pci.c: A device's PCI function on bus 0: the type-0 header that vmidl owns (see
+ * unix_pci.c for which offsets are whose).
+ */
+
+#define PCI_BUS_WINDOW_SIZE 0x100000    /* ECAM, bus 0: 32 devices x 8 functions x 4 KiB */
+#define PCI_HEADER_SIZE 0x40
+
+struct pci_function
+{
+    unsigned int number;        /* device number on bus 0 */
+    uint16_t vendor_id, device_id, subsystem_vendor_id, subsystem_id;
+    uint32_t class_code;
+    uint8_t revision_id;
+    int has_capabilities;
+    UINT64 config_callback;
+    UINT64 config_context;
+    /* The registers the guest writes. */
+    pthread_mutex_t lock;
+    uint16_t command;
+    uint8_t cache_line_size, interrupt_line;
+    int rom_enabled;
+    int sizing[VMIDL_BAR_COUNT];        /* all ones written: reads give the size mask */
+    uint64_t bar_address[VMIDL_BAR_COUNT];      /* as programmed */
+};
+
+extern NTSTATUS pci_function_create(const struct device_pci_params *params, const struct bar *bars,
+        struct pci_function **ret);
+extern void pci_function_free(struct pci_function *pci);
+extern int pci_offset_is_device_owned(unsigned int offset);
+extern uint32_t pci_read(struct pci_function *pci, const struct bar *bars, unsigned int offset, unsigned int size);
+/* Returns whether what the BARs decode may have to change. */
+extern int pci_write(struct pci_function *pci, const struct bar *bars, unsigned int offset, unsigned int size,
+        uint32_t value);
+extern int pci_bar_decodes(struct pci_function *pci, unsigned int bar);
+extern uint64_t pci_bar_address(struct pci_function *pci, unsigned int bar);
 
 /* --- unix_device.c: A FlexibleIov device: its BARs and what is registered on them, and the
  * emulator that takes its intercepted MMIO.
@@ -348,6 +404,7 @@ struct device
     int dead;                   /* its VM was shut down */
     struct bar bars[VMIDL_BAR_COUNT];
     unsigned int doorbell_count;
+    struct pci_function *pci;   /* its place on the PCI bus, or NULL; set once, before the guest sees it */
 };
 
 extern NTSTATUS device_create(const struct device_create_params *params, struct device **ret);
@@ -401,7 +458,9 @@ extern void route_table_cleanup(struct route_table *table);
 /* Room for count more routes, so that adding them cannot fail. */
 extern NTSTATUS route_reserve(struct route_table *table, unsigned int count);
 extern void route_add(struct route_table *table, uint64_t gpa, uint64_t size, struct device *device, unsigned int bar);
-extern void route_move(struct route_table *table, struct device *device, unsigned int bar, uint64_t gpa);
+/* The BAR's route goes to gpa, or comes back there (route_reserve() made room for it with its device). */
+extern void route_move(struct route_table *table, struct device *device, unsigned int bar, uint64_t gpa, uint64_t size);
+extern void route_remove_bar(struct route_table *table, struct device *device, unsigned int bar);
 extern void route_remove_device(struct route_table *table, struct device *device);
 extern const struct route *route_find(const struct route_table *table, uint64_t gpa);
 
@@ -486,24 +545,44 @@ struct vm
     struct route_table routes;
     int paused;                 /* vCPUs wait outside KVM while a BAR moves */
     pthread_mutex_t removal_lock;       /* see struct bar_host */
+    int irqchip;                /* KVM's in-kernel LAPIC and IOAPIC: MSIs can be delivered */
+    /* Read-held by the VM ioctls made outside the layout lock (MSIs), so
+     * that the shutdown never closes the fd under one. */
+    pthread_rwlock_t fd_lock;
+    uint64_t pci_window;        /* ECAM of bus 0, or 0; set once */
+    struct device *pci_slots[32];       /* under the route lock */
     unsigned int vcpu_count;
     struct vcpu vcpus[];
 };
 
-extern NTSTATUS vm_create(unsigned int vcpu_count, struct vm **ret);
+extern NTSTATUS vm_create(unsigned int vcpu_count, unsigned int flags, struct vm **ret);
 extern NTSTATUS vm_shutdown(struct vm *vm);
 extern void vm_free(struct vm *vm);
 extern NTSTATUS vm_map_ram(struct vm *vm, const struct vm_map_ram_params *params);
+/* Whether [gpa, gpa + size) is clear of guest RAM and of every BAR but
+ * except.  Under the layout lock. */
+extern int vm_gpa_range_is_free(struct vm *vm, uint64_t gpa, uint64_t size, const struct bar *except);
+extern NTSTATUS vm_map_section(struct vm *vm, const struct vm_map_section_params *params);
+extern NTSTATUS vm_set_pci_window(struct vm *vm, uint64_t gpa);
+extern NTSTATUS vm_attach_pci(struct vm *vm, struct device *device, const struct device_pci_params *params);
+extern NTSTATUS vm_signal_msi(struct vm *vm, const struct vm_msi_params *params);
+extern NTSTATUS vm_guest_memory(struct vm *vm, const struct vm_guest_memory_params *params);
+extern NTSTATUS vm_ram_section(struct vm *vm, struct vm_ram_section_params *params);
 
 extern NTSTATUS vm_add_device(struct vm *vm, struct device *device);
 /* Takes the device out of the VM (if it was added) and frees it. */
 extern void vm_remove_device(struct vm *vm, struct device *device);
-extern NTSTATUS vm_move_bar(struct vm *vm, struct device *device, const struct bar_move_params *params);
+extern NTSTATUS vm_move_bar(struct vm *vm, struct device *device, unsigned int bar, uint64_t gpa, int by_guest);
 
 extern NTSTATUS vm_set_registers(struct vm *vm, unsigned int index, const VMIDL_VP_REGISTERS *regs);
 extern NTSTATUS vm_get_registers(struct vm *vm, unsigned int index, VMIDL_VP_REGISTERS *regs);
 extern NTSTATUS vm_run_vp(struct vm *vm, struct vp_run_params *params);
 extern void vm_abandon_vp(struct vm *vm, unsigned int index);
 extern void vm_cancel_vp(struct vm *vm, unsigned int index);
+
+/* unix_pci.c, on the vCPU's thread */
+extern int vm_config_exit(struct vm *vm, struct vcpu *vcpu, struct vp_run_params *params, uint64_t *read_value);
+/* Under the route lock, as the device goes. */
+extern void vm_detach_pci(struct vm *vm, struct device *device);
 
 #endif /* __VMIDL_UNIX_PRIVATE_H */

@@ -67,17 +67,20 @@ void route_remove_device(struct route_table *table, struct device *device)
     table->count = kept;
 }
 
-void route_move(struct route_table *table, struct device *device, unsigned int bar, uint64_t gpa)
+void route_remove_bar(struct route_table *table, struct device *device, unsigned int bar)
 {
     unsigned int i;
-    uint64_t size;
 
     for (i = 0; i < table->count; i++)
         if (table->routes[i].device == device && table->routes[i].bar == bar) break;
     if (i == table->count) return;
-    size = table->routes[i].size;
     memmove(&table->routes[i], &table->routes[i + 1], (table->count - i - 1) * sizeof(*table->routes));
     table->count--;
+}
+
+void route_move(struct route_table *table, struct device *device, unsigned int bar, uint64_t gpa, uint64_t size)
+{
+    route_remove_bar(table, device, bar);
     route_add(table, gpa, size, device, bar);
 }
 

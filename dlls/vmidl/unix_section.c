@@ -115,6 +115,7 @@ NTSTATUS section_view_map(HANDLE process, HANDLE section, uint64_t offset, uint6
         munmap(view->data, size);
         return status;
     }
+    view->offset = offset;
     view->size = size;
     return STATUS_SUCCESS;
 }

@@ -298,6 +298,9 @@ NTSTATUS vcpu_set_registers(struct vcpu *vcpu, const VMIDL_VP_REGISTERS *regs)
     sregs.tr.present = 1;
     memset(&sregs.ldt, 0, sizeof(sregs.ldt));
     sregs.ldt.unusable = 1;
+    /* Where reset puts them, whatever ran before (see VMIDL_VP_REGISTERS). */
+    sregs.gdt.base = sregs.idt.base = 0;
+    sregs.gdt.limit = sregs.idt.limit = 0xffff;
     if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0) return status_from_errno(errno);
 
     memset(&kregs, 0, sizeof(kregs));

@@ -30,13 +30,6 @@
 
 WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
 
-struct ram_region
-{
-    struct list entry;
-    uint64_t gpa;
-    uint64_t size;
-    unsigned int slot;
-};
 
 static void vcpu_set_exit_device(struct vm *vm, struct vcpu *vcpu, struct device *device);
 static int vm_background_work(void *context);
@@ -61,7 +54,7 @@ static BOOL vm_has_live_remover(struct vm *vm)
     return FALSE;
 }
 
-NTSTATUS vm_create(unsigned int vcpu_count, struct vm **ret)
+NTSTATUS vm_create(unsigned int vcpu_count, unsigned int flags, struct vm **ret)
 {
     NTSTATUS status;
     struct vm *vm;
@@ -71,6 +64,7 @@ NTSTATUS vm_create(unsigned int vcpu_count, struct vm **ret)
     robust_mutex_init(&vm->layout_lock);
     robust_mutex_init(&vm->route_lock);
     robust_mutex_init(&vm->removal_lock);
+    pthread_rwlock_init(&vm->fd_lock, NULL);
     list_init(&vm->devices);
     list_init(&vm->ram);
     vm->host.memslots = &vm->memslots;
@@ -82,6 +76,15 @@ NTSTATUS vm_create(unsigned int vcpu_count, struct vm **ret)
         status = status_from_errno(errno);
         goto err_free;
     }
+    /* Before any vCPU, as KVM wants it: their LAPICs come with it.  The
+     * whole in-kernel chip, since KVM here refuses a split one. */
+    if ((flags & VMIDL_PARTITION_FLAG_INTERRUPT_CONTROLLER) && ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0)
+    {
+        status = status_from_errno(errno);
+        WARN("KVM_CREATE_IRQCHIP failed: %d\n", errno);
+        goto err_close_vm;
+    }
+    vm->irqchip = !!(flags & VMIDL_PARTITION_FLAG_INTERRUPT_CONTROLLER);
     if ((status = memslot_table_init(&vm->memslots, vm->fd))) goto err_close_vm;
     if ((status = dispatcher_init(&vm->dispatcher, vm_background_work, vm))) goto err_memslots;
     for (; vm->vcpu_count < vcpu_count; vm->vcpu_count++)
@@ -106,6 +109,7 @@ err_free:
     pthread_mutex_destroy(&vm->layout_lock);
     pthread_mutex_destroy(&vm->route_lock);
     pthread_mutex_destroy(&vm->removal_lock);
+    pthread_rwlock_destroy(&vm->fd_lock);
     free(vm);
     return status;
 }
@@ -145,7 +149,10 @@ NTSTATUS vm_shutdown(struct vm *vm)
     /* Closing the VM drops every memslot and ioeventfd at once, without the
      * grace period each removal costs. */
     for (i = 0; i < vm->vcpu_count; i++) vcpu_cleanup(&vm->vcpus[i]);
+    pthread_rwlock_wrlock(&vm->fd_lock);
     close(vm->fd);
+    vm->fd = -1;
+    pthread_rwlock_unlock(&vm->fd_lock);
     vm->memslots.vm_fd = -1;
     vm->closed = 1;
     /* What is left of devices whose last reference is gone (their removal
@@ -159,11 +166,7 @@ NTSTATUS vm_shutdown(struct vm *vm)
         list_remove(&device->entry);
         device_free(device);
     }
-    LIST_FOR_EACH_SAFE(cur, next, &vm->ram)
-    {
-        list_remove(cur);
-        free(LIST_ENTRY(cur, struct ram_region, entry));
-    }
+    ram_release_all(vm);
     pthread_mutex_unlock(&vm->layout_lock);
     TRACE("vm %p shut down\n", vm);
     return STATUS_SUCCESS;
@@ -183,22 +186,18 @@ void vm_free(struct vm *vm)
     pthread_mutex_destroy(&vm->layout_lock);
     pthread_mutex_destroy(&vm->route_lock);
     pthread_mutex_destroy(&vm->removal_lock);
+    pthread_rwlock_destroy(&vm->fd_lock);
     free(vm);
 }
 
-/* Whether [gpa, gpa + size) is clear of guest RAM and of every BAR but
- * except; BARs of a device being removed still count.  Under the layout
- * lock. */
-static int vm_gpa_range_is_free(struct vm *vm, uint64_t gpa, uint64_t size, const struct bar *except)
+/* BARs of a device being removed still count. */
+int vm_gpa_range_is_free(struct vm *vm, uint64_t gpa, uint64_t size, const struct bar *except)
 {
     struct list *cur;
     unsigned int i;
 
-    LIST_FOR_EACH(cur, &vm->ram)
-    {
-        struct ram_region *ram = LIST_ENTRY(cur, struct ram_region, entry);
-        if (ranges_overlap(gpa, size, ram->gpa, ram->size)) return 0;
-    }
+    if (ram_overlaps(vm, gpa, size)) return 0;
+    if (vm->pci_window && ranges_overlap(gpa, size, vm->pci_window, PCI_BUS_WINDOW_SIZE)) return 0;
     LIST_FOR_EACH(cur, &vm->devices)
     {
         const struct device *device = LIST_ENTRY(cur, struct device, entry);
@@ -211,31 +210,6 @@ static int vm_gpa_range_is_free(struct vm *vm, uint64_t gpa, uint64_t size, cons
     return 1;
 }
 
-NTSTATUS vm_map_ram(struct vm *vm, const struct vm_map_ram_params *params)
-{
-    struct ram_region *ram;
-    NTSTATUS status;
-
-    if (!(ram = calloc(1, sizeof(*ram)))) return STATUS_NO_MEMORY;
-    ram->gpa = params->guest_address;
-    ram->size = params->size;
-
-    robust_mutex_lock(&vm->layout_lock);
-    if (vm->closing) status = STATUS_DEVICE_REMOVED;
-    else if (!vm_gpa_range_is_free(vm, ram->gpa, ram->size, NULL)) status = STATUS_OBJECT_NAME_COLLISION;
-    else if (!(status = memslot_alloc(&vm->memslots, &ram->slot)))
-    {
-        if ((status = memslot_set(&vm->memslots, ram->slot, ram->gpa, ram->size,
-                (void *)(uintptr_t)params->host_address, params->writable)))
-            memslot_free(&vm->memslots, ram->slot);
-        else
-            list_add_tail(&vm->ram, &ram->entry);
-    }
-    pthread_mutex_unlock(&vm->layout_lock);
-
-    if (status) free(ram);
-    return status;
-}
 
 static NTSTATUS vm_place_device(struct vm *vm, const struct device *device)
 {
@@ -401,6 +375,7 @@ void vm_remove_device(struct vm *vm, struct device *device)
     device->removing = 1;
     robust_mutex_lock(&vm->route_lock);
     route_remove_device(&vm->routes, device);
+    vm_detach_pci(vm, device);
     orphaned = device->orphaned = vm_device_in_callback(vm, device);
     pthread_mutex_unlock(&vm->route_lock);
     /* Before the layout lock goes: a deferred removal may free the device. */
@@ -410,19 +385,20 @@ void vm_remove_device(struct vm *vm, struct device *device)
     if (!orphaned) vm_finish_removal(vm, device);
 }
 
-NTSTATUS vm_move_bar(struct vm *vm, struct device *device, const struct bar_move_params *params)
+/* A device on the PCI bus has its BARs placed by the guest alone. */
+NTSTATUS vm_move_bar(struct vm *vm, struct device *device, unsigned int index, uint64_t gpa, int by_guest)
 {
     struct bar *bar;
     NTSTATUS status;
 
     robust_mutex_lock(&vm->layout_lock);
     if (vm->closing || device->removing) status = STATUS_DEVICE_REMOVED;
-    else if (params->bar >= VMIDL_BAR_COUNT || !(bar = &device->bars[params->bar])->size
-            || params->guest_address + bar->size < params->guest_address)
+    else if (index >= VMIDL_BAR_COUNT || !(bar = &device->bars[index])->size || gpa + bar->size < gpa)
         status = STATUS_INVALID_PARAMETER;
-    else if (!vm_gpa_range_is_free(vm, params->guest_address, bar->size, bar))
+    else if (device->pci && !by_guest) status = STATUS_INVALID_DEVICE_STATE;
+    else if (!vm_gpa_range_is_free(vm, gpa, bar->size, bar))
         status = STATUS_OBJECT_NAME_COLLISION;
-    else if (params->guest_address == bar->gpa) status = STATUS_SUCCESS;
+    else if (gpa == bar->gpa && !bar->undecoded) status = STATUS_SUCCESS;
     else
     {
         robust_mutex_lock(&device->lock);
@@ -430,10 +406,10 @@ NTSTATUS vm_move_bar(struct vm *vm, struct device *device, const struct bar_move
          * wait. */
         robust_mutex_lock(&vm->removal_lock);
         vcpus_pause(vm->vcpus, vm->vcpu_count, &vm->paused);
-        if (!(status = bar_move(bar, &vm->host, params->guest_address)))
+        if (!(status = bar_move(bar, &vm->host, gpa)))
         {
             robust_mutex_lock(&vm->route_lock);
-            route_move(&vm->routes, device, params->bar, params->guest_address);
+            route_move(&vm->routes, device, index, gpa, bar->size);
             pthread_mutex_unlock(&vm->route_lock);
         }
         vcpus_resume(&vm->paused);
@@ -520,11 +496,13 @@ static unsigned int vm_detach_unbacked(struct vm *vm)
     return count;
 }
 
+/* Config accesses that vmidl answers itself never leave this loop. */
 NTSTATUS vm_run_vp(struct vm *vm, struct vp_run_params *params)
 {
     struct vcpu *vcpu = &vm->vcpus[params->vp_index];
     uint64_t read_value = ~0ull;
     NTSTATUS status;
+    int config;
 
     if (params->resume)
     {
@@ -534,17 +512,24 @@ NTSTATUS vm_run_vp(struct vm *vm, struct vp_run_params *params)
     else if ((status = vcpu_acquire(vcpu))) return status;
     vcpu_set_exit_device(vm, vcpu, NULL);
 
-    do status = vcpu_run(vcpu, &vm->paused, read_value, &params->exit);
-    while (status == STATUS_ACCESS_VIOLATION && vm_detach_unbacked(vm));
-
-    params->mmio_callback = 0;
-    if (!status)
+    for (;;)
     {
-        BOOL routed = params->exit.ExitReason == VmidlRunVpExitReasonMemoryAccess && vm_route_exit(vm, vcpu, params);
+        do status = vcpu_run(vcpu, &vm->paused, read_value, &params->exit);
+        while (status == STATUS_ACCESS_VIOLATION && vm_detach_unbacked(vm));
 
+        params->mmio_callback = 0;
+        params->config = 0;
+        if (status || params->exit.ExitReason != VmidlRunVpExitReasonMemoryAccess) break;
+        if (vm_route_exit(vm, vcpu, params) || (config = vm_config_exit(vm, vcpu, params, &read_value)) == 2)
+        {
+            vcpu_exit_routed(vcpu);
+            return STATUS_SUCCESS;
+        }
+        if (!config) break;
         vcpu_exit_routed(vcpu);
-        if (routed) return STATUS_SUCCESS;
+        vcpu_set_exit_device(vm, vcpu, NULL);
     }
+    vcpu_exit_routed(vcpu);
     vcpu_release(vcpu);
     return status;
 }
@@ -561,4 +546,18 @@ void vm_abandon_vp(struct vm *vm, unsigned int index)
 void vm_cancel_vp(struct vm *vm, unsigned int index)
 {
     vcpu_cancel(&vm->vcpus[index]);
+}
+
+NTSTATUS vm_signal_msi(struct vm *vm, const struct vm_msi_params *params)
+{
+    struct kvm_msi msi = {.address_lo = params->address, .address_hi = params->address >> 32, .data = params->data};
+    int ret;
+
+    if (!vm->irqchip) return STATUS_INVALID_DEVICE_STATE;
+    pthread_rwlock_rdlock(&vm->fd_lock);
+    if (vm->fd < 0 || __atomic_load_n(&vm->closing, __ATOMIC_SEQ_CST)) ret = -ENODEV;
+    else if ((ret = ioctl(vm->fd, KVM_SIGNAL_MSI, &msi)) < 0) ret = -errno;
+    pthread_rwlock_unlock(&vm->fd_lock);
+    if (ret == -ENODEV) return STATUS_DEVICE_REMOVED;
+    return ret < 0 ? status_from_errno(-ret) : STATUS_SUCCESS;
 }

@@ -21,7 +21,7 @@
 struct vm_create_params
 {
     UINT32 vp_count;
-    UINT32 pad;
+    UINT32 flags;               /* VMIDL_PARTITION_FLAG_* */
     UINT64 vm;                  /* out */
 };
 
@@ -68,12 +68,82 @@ struct vp_run_params
     UINT64 mmio_read_value;     /* with resume: what the guest's MMIO read gets */
     VMIDL_RUN_VP_EXIT_CONTEXT exit;     /* out */
     /* Out, for an access to a device BAR: the device's MMIO callback and
-     * where the access lands; mmio_callback is 0 for any other exit. */
+     * where the access lands; mmio_callback is 0 for any other exit.  For
+     * an access to a PCI function's config space that the device answers
+     * (config set), it is the device's config callback, and bar_offset
+     * the offset in its config space. */
     UINT64 mmio_callback;
     UINT64 mmio_context;
     UINT32 bar;
-    UINT32 pad2;
+    UINT32 config;
     UINT64 bar_offset;
+};
+
+/* The RAM of a VM from a section (the section handle is this process's). */
+struct vm_map_section_params
+{
+    UINT64 vm;
+    UINT64 section;
+    UINT64 section_offset;
+    UINT64 guest_address;
+    UINT64 size;
+    UINT32 writable;
+    UINT32 pad;
+};
+
+struct vm_pci_window_params
+{
+    UINT64 vm;
+    UINT64 guest_address;
+};
+
+struct vm_msi_params
+{
+    UINT64 vm;
+    UINT64 address;
+    UINT32 data;
+    UINT32 pad;
+};
+
+/* Copies between guest RAM and buffer (an address of the caller's). */
+struct vm_guest_memory_params
+{
+    UINT64 vm;
+    UINT64 guest_address;
+    UINT64 buffer;
+    UINT32 size;
+    UINT32 write;
+};
+
+/* A new handle, in this process, to the section behind guest RAM at
+ * [guest_address, + size), with the rights to map it (writable or not). */
+struct vm_ram_section_params
+{
+    UINT64 vm;
+    UINT64 guest_address;
+    UINT64 size;
+    UINT32 writable;
+    UINT32 pad;
+    UINT64 section;             /* out */
+    UINT64 section_offset;      /* out */
+};
+
+/* A device's place on the PCI bus and its header's identity. */
+struct device_pci_params
+{
+    UINT64 vm;
+    UINT64 device;
+    UINT32 device_number;
+    UINT16 vendor_id;
+    UINT16 device_id;
+    UINT16 subsystem_vendor_id;
+    UINT16 subsystem_id;
+    UINT32 class_code;          /* 24 bits: base class, subclass, programming interface */
+    UINT8 revision_id;
+    UINT8 has_capabilities;
+    UINT16 pad;
+    UINT64 config_callback;
+    UINT64 config_context;
 };
 
 /* device_create makes a device that nobody can find yet; device_add puts
@@ -176,6 +246,12 @@ enum vmidl_funcs
     unix_doorbell_register,
     unix_doorbell_unregister,
     unix_device_release_owner,
+    unix_vm_map_section,
+    unix_vm_set_pci_window,
+    unix_vm_signal_msi,
+    unix_vm_guest_memory,
+    unix_vm_ram_section,
+    unix_device_attach_pci,
     unix_funcs_count
 };
 

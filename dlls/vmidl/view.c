@@ -21,6 +21,7 @@ struct device_view
     IVmFiovGuestMmioMappings IVmFiovGuestMmioMappings_iface;
     IVmFiovGuestMemoryFastNotification IVmFiovGuestMemoryFastNotification_iface;
     IVmidlDeviceHandles IVmidlDeviceHandles_iface;
+    IVmidlDeviceServices IVmidlDeviceServices_iface;
     LONG refcount;
     struct view view;
     struct client *client;
@@ -43,6 +44,11 @@ static inline struct device_view *impl_from_IVmidlDeviceHandles(IVmidlDeviceHand
     return CONTAINING_RECORD(iface, struct device_view, IVmidlDeviceHandles_iface);
 }
 
+static inline struct device_view *impl_from_IVmidlDeviceServices(IVmidlDeviceServices *iface)
+{
+    return CONTAINING_RECORD(iface, struct device_view, IVmidlDeviceServices_iface);
+}
+
 static HRESULT WINAPI device_view_QueryInterface(IVmFiovGuestMmioMappings *iface, REFIID riid, void **out)
 {
     struct device_view *view = impl_from_IVmFiovGuestMmioMappings(iface);
@@ -56,6 +62,8 @@ static HRESULT WINAPI device_view_QueryInterface(IVmFiovGuestMmioMappings *iface
         *out = &view->IVmFiovGuestMemoryFastNotification_iface;
     else if (IsEqualIID(riid, &IID_IVmidlDeviceHandles))
         *out = &view->IVmidlDeviceHandles_iface;
+    else if (IsEqualIID(riid, &IID_IVmidlDeviceServices))
+        *out = &view->IVmidlDeviceServices_iface;
     else
     {
         WARN("%s not implemented\n", debugstr_guid(riid));
@@ -222,6 +230,72 @@ static const IVmidlDeviceHandlesVtbl device_view_handles_vtbl =
     device_view_handles_RegisterDoorbell,
 };
 
+static HRESULT WINAPI device_view_services_QueryInterface(IVmidlDeviceServices *iface, REFIID riid, void **out)
+{
+    struct device_view *view = impl_from_IVmidlDeviceServices(iface);
+    return device_view_QueryInterface(&view->IVmFiovGuestMmioMappings_iface, riid, out);
+}
+
+static ULONG WINAPI device_view_services_AddRef(IVmidlDeviceServices *iface)
+{
+    struct device_view *view = impl_from_IVmidlDeviceServices(iface);
+    return device_view_AddRef(&view->IVmFiovGuestMmioMappings_iface);
+}
+
+static ULONG WINAPI device_view_services_Release(IVmidlDeviceServices *iface)
+{
+    struct device_view *view = impl_from_IVmidlDeviceServices(iface);
+    return device_view_Release(&view->IVmFiovGuestMmioMappings_iface);
+}
+
+static HRESULT WINAPI device_view_DeliverMsi(IVmidlDeviceServices *iface, UINT64 address, UINT32 data)
+{
+    struct device_view *view = impl_from_IVmidlDeviceServices(iface);
+
+    TRACE("view %p, address %#I64x, data %#x\n", view, address, data);
+    return device_deliver_msi(view->device, address, data);
+}
+
+static HRESULT WINAPI device_view_ReadGuestMemory(IVmidlDeviceServices *iface, UINT64 gpa, UINT32 size,
+        BYTE *buffer)
+{
+    struct device_view *view = impl_from_IVmidlDeviceServices(iface);
+
+    TRACE("view %p, gpa %#I64x, size %#x, buffer %p\n", view, gpa, size, buffer);
+    return device_guest_memory(view->device, gpa, buffer, size, FALSE);
+}
+
+static HRESULT WINAPI device_view_WriteGuestMemory(IVmidlDeviceServices *iface, UINT64 gpa, UINT32 size,
+        const BYTE *buffer)
+{
+    struct device_view *view = impl_from_IVmidlDeviceServices(iface);
+
+    TRACE("view %p, gpa %#I64x, size %#x, buffer %p\n", view, gpa, size, buffer);
+    return device_guest_memory(view->device, gpa, (void *)buffer, size, TRUE);
+}
+
+/* Into the view's process: the section handle is a value there. */
+static HRESULT WINAPI device_view_ShareGuestMemory(IVmidlDeviceServices *iface, UINT64 gpa, UINT64 size,
+        BOOL writable, ULONG64 *section, UINT64 *section_offset)
+{
+    struct device_view *view = impl_from_IVmidlDeviceServices(iface);
+
+    TRACE("view %p, gpa %#I64x, size %#I64x, writable %d\n", view, gpa, size, writable);
+    return device_share_guest_memory(view->device, view->client->process, gpa, size, writable, section,
+            section_offset);
+}
+
+static const IVmidlDeviceServicesVtbl device_view_services_vtbl =
+{
+    device_view_services_QueryInterface,
+    device_view_services_AddRef,
+    device_view_services_Release,
+    device_view_DeliverMsi,
+    device_view_ReadGuestMemory,
+    device_view_WriteGuestMemory,
+    device_view_ShareGuestMemory,
+};
+
 /* The process's view of a device: the same one every time, while it lives. */
 static HRESULT device_view_get(struct client *client, struct device *device, IUnknown **out)
 {
@@ -238,6 +312,7 @@ static HRESULT device_view_get(struct client *client, struct device *device, IUn
     view->IVmFiovGuestMmioMappings_iface.lpVtbl = &device_view_mmio_mappings_vtbl;
     view->IVmFiovGuestMemoryFastNotification_iface.lpVtbl = &device_view_fast_notification_vtbl;
     view->IVmidlDeviceHandles_iface.lpVtbl = &device_view_handles_vtbl;
+    view->IVmidlDeviceServices_iface.lpVtbl = &device_view_services_vtbl;
     view->refcount = 1;
     view->client = client;
     view->device = device;

@@ -110,6 +110,13 @@ extern HRESULT device_register_doorbell(struct device *device, UINT64 owner, FIO
 extern HRESULT device_unregister_doorbell(struct device *device, UINT64 owner, FIOV_BAR_SELECTOR bar, UINT64 offset,
         UINT64 value, UINT64 flags);
 extern HRESULT device_move_bar(struct device *device, UINT32 bar, UINT64 gpa);
+extern HRESULT device_attach_pci(struct device *device, const VMIDL_PCI_DEVICE_DESC *desc);
+extern HRESULT device_deliver_msi(struct device *device, UINT64 address, UINT32 data);
+extern HRESULT device_guest_memory(struct device *device, UINT64 gpa, void *buffer, UINT32 size, BOOL write);
+/* A handle in process to the section behind guest RAM at gpa, and where
+ * in it gpa is. */
+extern HRESULT device_share_guest_memory(struct device *device, HANDLE process, UINT64 gpa, UINT64 size,
+        BOOL writable, ULONG64 *section, UINT64 *section_offset);
 extern void device_release_owner(struct device *device, UINT64 owner);
 
 /* --- mta.c: vmidl's thread in COM's multithreaded apartment -------------- */
@@ -148,7 +155,7 @@ struct client
     LONG refcount;              /* the broker's list, each view, the apartment's wait, work in flight */
     struct broker *broker;
     DWORD pid;
-    HANDLE process;
+    HANDLE process;             /* to wait for its end, and to share sections with it */
     BOOL gone;                  /* ended, or the partition went: under the broker's lock */
     BOOL watched;               /* in the apartment's waits: the apartment's thread only */
     struct list views;          /* struct view */

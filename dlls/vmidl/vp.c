@@ -1,7 +1,9 @@
 /*
  * Virtual processors of the partition host: registers, runs and cancels.
  * A run hands every access to a device BAR that no fast path consumed to
- * the device's MMIO callback, on the running thread, and goes on.
+ * the device's MMIO callback, and every access to the device's part of
+ * its PCI config space to its config callback, on the running thread,
+ * and goes on.
  *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -63,6 +65,20 @@ HRESULT WINAPI VmidlGetVirtualProcessorRegisters(VMIDL_PARTITION_HANDLE handle, 
     return hr;
 }
 
+/* The device's part of its config space: what its callback says, in the
+ * bytes of the access. */
+static HRESULT config_access(const struct vp_run_params *params, UINT64 *data)
+{
+    VMIDL_PCI_CONFIG_CALLBACK callback = (VMIDL_PCI_CONFIG_CALLBACK)(ULONG_PTR)params->mmio_callback;
+    UINT32 value = *data;
+    HRESULT hr;
+
+    hr = callback((void *)(ULONG_PTR)params->mmio_context, params->bar_offset, params->exit.AccessSize,
+            params->exit.IsWrite, &value);
+    *data = params->exit.AccessSize == 4 ? value : value & ((1u << params->exit.AccessSize * 8) - 1);
+    return hr;
+}
+
 HRESULT WINAPI VmidlRunVirtualProcessor(VMIDL_PARTITION_HANDLE handle, UINT32 vp_index,
         VMIDL_RUN_VP_EXIT_CONTEXT *exit)
 {
@@ -83,14 +99,19 @@ HRESULT WINAPI VmidlRunVirtualProcessor(VMIDL_PARTITION_HANDLE handle, UINT32 vp
 
         if (FAILED(hr = hresult_from_status(VMIDL_CALL(vp_run, &params))) || !params.mmio_callback) break;
 
-        callback = (VMIDL_MMIO_CALLBACK)(ULONG_PTR)params.mmio_callback;
         data = params.exit.IsWrite ? params.exit.Data : 0;
-        if (FAILED(hr = callback((void *)(ULONG_PTR)params.mmio_context, params.bar, params.bar_offset,
-                params.exit.AccessSize, params.exit.IsWrite, &data)))
+        if (params.config) hr = config_access(&params, &data);
+        else
+        {
+            callback = (VMIDL_MMIO_CALLBACK)(ULONG_PTR)params.mmio_callback;
+            hr = callback((void *)(ULONG_PTR)params.mmio_context, params.bar, params.bar_offset,
+                    params.exit.AccessSize, params.exit.IsWrite, &data);
+        }
+        if (FAILED(hr))
         {
             struct vp_params abandon = {.vm = params.vm, .vp_index = vp_index};
 
-            WARN("MMIO callback failed, hr %#lx\n", hr);
+            WARN("%s callback failed, hr %#lx\n", params.config ? "config" : "MMIO", hr);
             VMIDL_CALL(vp_abandon, &abandon);
             break;
         }

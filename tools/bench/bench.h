@@ -22,6 +22,10 @@
  *              doorbells at +8 and +16 (see BENCH_P9_*)
  *   0xd0000000 the P4 device's BAR0 (32 MiB), 0xe0000000 the P5 device's BAR0
  *
+ * Both hosts give the guest an in-kernel interrupt controller (P10) and
+ * start it with interrupts on (IF); the project's guest RAM is a section,
+ * which apertures map (P11).
+ *
  * Copyright 2026 The vmidl authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -84,6 +88,8 @@ enum bench_mode
                              * starts every reps ticks at most; stops after count
                              * samples or once host_seq != 0; guest_seq = samples
                              * taken so far, result = samples taken */
+    BENCH_MODE_MSI,         /* P10: set up interrupts at vector value, then take count of
+                             * them; the handler counts them in guest_seq */
 };
 
 /* At BENCH_CTL.  Lines the guest and the host both write are apart. */
@@ -133,6 +139,13 @@ struct bench_ctl
 #define BENCH_P8_MOVER_DOORBELLS 4
 #define BENCH_REQUEST_SAMPLES 8     /* timed SetEvent calls per P4 iteration */
 #define BENCH_P9_CALL_SAMPLES 40    /* of each call, each side (an Unregister takes ~8 ms) */
+#define BENCH_P10_SAMPLES   2000    /* MSIs, each after the guest took the one before */
+#define BENCH_P10_WARMUP    50
+#define BENCH_MSI_ADDRESS   0xfee00000ull       /* APIC ID 0 */
+#define BENCH_MSI_VECTOR    0x40
+#define BENCH_P11_SIZE      0x100000ull         /* copied from and to guest RAM at BENCH_SAMPLES */
+#define BENCH_P11_REPS      20
+
 
 static const unsigned int bench_p4_counts[] = {0, 100, 1000, 4000};
 static const unsigned int bench_p5_counts[] = {0, 100, 1000};
@@ -158,6 +171,7 @@ static inline double bench_ticks_us(double ticks)
 
 static inline void bench_start_mode(struct bench_ctl *ctl, enum bench_mode mode, uint64_t count, uint64_t address)
 {
+    ctl->result = 0;
     ctl->mode = mode;
     ctl->count = count;
     ctl->address = address;
@@ -188,6 +202,26 @@ static inline int bench_clock_ping_pong(struct bench_ctl *ctl, int64_t *bounds)
     }
     bounds[0] = lo;
     bounds[1] = hi;
+    return 0;
+}
+
+/* P10's host side, the same in both hosts: deliver() raises one MSI; the
+ * sample is the TSC ticks until the host sees the guest's handler count it. */
+static inline int bench_msi_latencies(struct bench_ctl *ctl, int (*deliver)(void *), void *context, uint64_t *ticks,
+        unsigned int count)
+{
+    uint64_t i, t0, spin;
+
+    for (spin = 0; !*(volatile uint64_t *)&ctl->result; spin++)
+        if (spin > 1000000000) return -1;
+    for (i = 0; i < count; i++)
+    {
+        t0 = bench_tsc();
+        if (deliver(context)) return -1;
+        for (spin = 0; ctl->guest_seq != i + 1; spin++)
+            if (spin > 1000000000) return -1;
+        ticks[i] = bench_tsc() - t0;
+    }
     return 0;
 }
 

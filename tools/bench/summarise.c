@@ -536,6 +536,35 @@ static void figure_p7(void)
             ranges_worse ? nr : nd, 0, 256, "KiB", pd <= 256 && pr <= 256 && t0 == t1000);
 }
 
+static void figure_p10(void)
+{
+    double proj[2] = {p50("P10", "msi_us", "project"), p99("P10", "msi_us", "project")};
+    double nat[2] = {p50("P10", "msi_us", "native"), p99("P10", "msi_us", "native")};
+
+    printf("P10 MSI delivery: a thread of the device raises an interrupt while the guest runs, until the host sees\n"
+           "    the guest's handler count it (each raised only once the one before was taken)\n");
+    printf("    project (VmidlDeliverMsi):    p50 %.2f us  p99 %.2f us\n", proj[0], proj[1]);
+    printf("    native  (KVM_SIGNAL_MSI):     p50 %.2f us  p99 %.2f us\n", nat[0], nat[1]);
+    latency_verdict("P10", "msi-delivery", proj, nat, 1.10);
+}
+
+/* P11: baseline is the project's own memcpy through the worker's view of
+ * the RAM's section, in the same run. */
+static void figure_p11(void)
+{
+    double ar = p50("P11", "aperture_read_gib_s", "project"), rr = p50("P11", "ram_read_gib_s", "project");
+    double aw = p50("P11", "aperture_write_gib_s", "project"), rw = p50("P11", "ram_write_gib_s", "project");
+    int write_worse = aw / rw < ar / rr;
+
+    printf("P11 copying 1 MiB of guest RAM with memcpy: through an aperture vs the worker's own view of the RAM\n");
+    printf("    read:  aperture %.2f GiB/s  worker's RAM %.2f GiB/s  ratio %.3f\n", ar, rr, ar / rr);
+    printf("    write: aperture %.2f GiB/s  worker's RAM %.2f GiB/s  ratio %.3f\n", aw, rw, aw / rw);
+    printf("    (VmidlReadGuestMemory %.2f GiB/s, VmidlWriteGuestMemory %.2f GiB/s; no target)\n",
+            p50("P11", "copy_read_gib_s", "project"), p50("P11", "copy_write_gib_s", "project"));
+    verdict("P11", write_worse ? "aperture-write-gib-s" : "aperture-read-gib-s", write_worse ? aw : ar,
+            write_worse ? rw : rr, 1, 0.95, "", ratio_met(ar, rr, 1, 0.95) && ratio_met(aw, rw, 1, 0.95));
+}
+
 /* The requests per unit counted under prefix (e.g. "create_proxied_req:worker:"). */
 static double request_sum(const char *figure, const char *prefix)
 {
@@ -759,6 +788,8 @@ int main(int argc, char **argv)
     figure_p7();
     figure_p8();
     figure_p9();
+    figure_p10();
+    figure_p11();
 
     fprintf(json, "\n  ]\n}\n");
     fclose(json);

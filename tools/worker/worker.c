@@ -12,6 +12,8 @@
  *   --in-process       the driver runs in this process, on a thread
  *   --driver PROGRAM   starts "PROGRAM RUNTIME_ID DEVICE_ID" as the driver
  *   --idle             no guest: stays published until stdin ends
+ *   --pci              another guest and device: a PCI device the guest finds
+ *                      on the bus and that interrupts it (pci.c)
  * With neither --in-process nor --driver it waits for any driver to start.
  *
  * Its first line says what a driver needs:
@@ -32,6 +34,7 @@
 #include "guest.h"
 #include "child.h"
 #include "demo/ring_driver.h"
+#include "worker.h"
 
 #define DRIVER_TIMEOUT_MS 300000
 
@@ -39,7 +42,7 @@ struct options
 {
     UINT64 requests;
     GUID runtime_id;
-    BOOL has_runtime_id, in_process, idle;
+    BOOL has_runtime_id, in_process, idle, pci;
     const char *driver;
 };
 
@@ -69,6 +72,7 @@ static BOOL parse_options(int argc, char **argv, struct options *options)
     {
         if (!strcmp(argv[i], "--in-process")) options->in_process = TRUE;
         else if (!strcmp(argv[i], "--idle")) options->idle = TRUE;
+        else if (!strcmp(argv[i], "--pci")) options->pci = TRUE;
         else if (!strcmp(argv[i], "--requests") && i + 1 < argc) options->requests = _strtoui64(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--driver") && i + 1 < argc) options->driver = argv[++i];
         else if (!strcmp(argv[i], "--runtime-id") && i + 1 < argc)
@@ -78,7 +82,7 @@ static BOOL parse_options(int argc, char **argv, struct options *options)
         }
         else return FALSE;
     }
-    return options->in_process + options->idle + !!options->driver <= 1;
+    return options->in_process + options->idle + options->pci + !!options->driver <= 1;
 }
 
 static HANDLE start_driver(const char *program, const char *runtime_id, const char *instance)
@@ -167,7 +171,8 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IONBF, 0);
     if (!parse_options(argc, argv, &options))
     {
-        printf("usage: %s [--requests N] [--runtime-id GUID] [--in-process | --driver PROGRAM | --idle]\n", argv[0]);
+        printf("usage: %s [--requests N] [--runtime-id GUID] [--in-process | --driver PROGRAM | --idle | --pci]\n",
+                argv[0]);
         return 2;
     }
     if (!guest_load_host_api())
@@ -175,6 +180,7 @@ int main(int argc, char **argv)
         printf("vmidl-worker: vmidl.dll with the partition host API is not available\n");
         return 1;
     }
+    if (options.pci) return pci_demo(options.has_runtime_id ? &options.runtime_id : NULL);
     if (FAILED(hr = guest_create_as(&guest, &guest_image_ring, 1, options.has_runtime_id ? &options.runtime_id : NULL)))
     {
         printf("vmidl-worker: cannot create a KVM partition (hr %#lx)%s\n", hr,
