@@ -563,7 +563,9 @@ static BOOL start_worker_program(struct worker_process *worker, const char *opti
  * RPC's) never make another server request, which is how a Wine thread
  * learns that its server is gone: vmidl's dispatcher watches the server's
  * socket and ends the process.  (Wine gives a Windows program no handle
- * to a unix process it starts.) */
+ * to a unix process it starts.)  The worker runs under Wine itself
+ * ($VMIDL_WINE in check-sanitize, whose $WINE shows a program's output only
+ * once it has ended). */
 static const char server_death_script[] =
     "worker=\"$1\"; result=\"$2\"; prefix=$(mktemp -d /tmp/vmidl-serverdeath.XXXXXX) || exit 1; "
     "say() { echo \"$*\" >\"$result.tmp\"; mv \"$result.tmp\" \"$result\"; }; "
@@ -571,7 +573,7 @@ static const char server_death_script[] =
     "case $f in */drive_c) cp -al \"$f\" \"$prefix/\" ;; *) cp -a \"$f\" \"$prefix/\" ;; esac "
     "|| { say cannot copy the prefix; rm -rf \"$prefix\"; exit 1; }; done; "
     "export WINEPREFIX=\"$prefix\"; "
-    "\"$WINE\" \"$worker\" </dev/null >\"$prefix/out\" 2>&1 & pid=$!; "
+    "\"${VMIDL_WINE:-$WINE}\" \"$worker\" </dev/null >\"$prefix/out\" 2>&1 & pid=$!; "
     "for i in $(seq 6000); do grep -q 'waiting for a driver' \"$prefix/out\" && break; sleep 0.1; done; "
     "dir=$(printf 'server-%x-%x' $(stat -c '%d %i' \"$prefix\")); server=; "
     "for p in /proc/[0-9]*; do case $(cat $p/comm 2>/dev/null):$(readlink $p/cwd) in wineserver*:*/$dir) "
