@@ -556,8 +556,8 @@ static BOOL start_worker_program(struct worker_process *worker, const char *opti
 }
 
 /* A unix shell runs the worker program, publishing and waiting for a
- * driver, in a prefix of its own (a copy of this one, whose files are hard
- * links; the server's directory is named after the prefix's device and
+ * driver, in a prefix of its own (a copy of this one beside it, on the same
+ * file system, whose drive_c is hard links; the server's directory is named after the prefix's device and
  * inode), kills that prefix's wineserver with SIGKILL and writes when the
  * worker ended into a file.  Its threads that wait on objects (COM's,
  * RPC's) never make another server request, which is how a Wine thread
@@ -567,11 +567,12 @@ static BOOL start_worker_program(struct worker_process *worker, const char *opti
  * ($VMIDL_WINE in check-sanitize, whose $WINE shows a program's output only
  * once it has ended). */
 static const char server_death_script[] =
-    "worker=\"$1\"; result=\"$2\"; prefix=$(mktemp -d /tmp/vmidl-serverdeath.XXXXXX) || exit 1; "
+    "worker=\"$1\"; result=\"$2\"; prefix=$(mktemp -d \"${WINEPREFIX%/}.serverdeath.XXXXXX\") || exit 1; "
     "say() { echo \"$*\" >\"$result.tmp\"; mv \"$result.tmp\" \"$result\"; }; "
     "for f in \"$WINEPREFIX\"/* \"$WINEPREFIX\"/.update-timestamp; do "
-    "case $f in */drive_c) cp -al \"$f\" \"$prefix/\" ;; *) cp -a \"$f\" \"$prefix/\" ;; esac "
-    "|| { say cannot copy the prefix; rm -rf \"$prefix\"; exit 1; }; done; "
+    "case $f in */drive_c) cp -al \"$f\" \"$prefix/\" ;; *) cp -a \"$f\" \"$prefix/\" ;; esac 2>\"$prefix.err\" "
+    "|| { say cannot copy the prefix: $(cat \"$prefix.err\"); rm -rf \"$prefix\" \"$prefix.err\"; exit 1; }; done; "
+    "rm -f \"$prefix.err\"; "
     "export WINEPREFIX=\"$prefix\"; "
     "\"${VMIDL_WINE:-$WINE}\" \"$worker\" </dev/null >\"$prefix/out\" 2>&1 & pid=$!; "
     "for i in $(seq 6000); do grep -q 'waiting for a driver' \"$prefix/out\" && break; sleep 0.1; done; "
