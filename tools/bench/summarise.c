@@ -282,6 +282,19 @@ static void latency_verdict(const char *id, const char *name, const double *proj
             ratio_met(proj[0], base[0], 0, target) && ratio_met(proj[1], base[1], 0, target));
 }
 
+/* A bandwidth figure measured reading and writing: its line is the worse
+ * of the two ratios, met only if both are. */
+static void bandwidth_verdict(const char *id, const char *name, double proj_read, double base_read,
+        double proj_write, double base_write, double target)
+{
+    int write_worse = proj_write / base_write < proj_read / base_read;
+    char line_name[64];
+
+    snprintf(line_name, sizeof(line_name), "%s-%s-gib-s", name, write_worse ? "write" : "read");
+    verdict(id, line_name, write_worse ? proj_write : proj_read, write_worse ? base_write : base_read, 1, target, "",
+            ratio_met(proj_read, base_read, 1, target) && ratio_met(proj_write, base_write, 1, target));
+}
+
 static void figure_p1(void)
 {
     double proj[2] = {p50("P1", "wake_us", "project"), p99("P1", "wake_us", "project")};
@@ -334,13 +347,11 @@ static void figure_p3(void)
 {
     double pr = p50("P3", "read_gib_s", "project"), nr = p50("P3", "read_gib_s", "native");
     double pw = p50("P3", "write_gib_s", "project"), nw = p50("P3", "write_gib_s", "native");
-    int write_worse = pw / nw < pr / nr;
 
     printf("P3  guest bandwidth over 1 MiB after first touch: section-backed BAR range vs RAM memslot at that GPA\n");
     printf("    read  (8-byte loads): project %.2f GiB/s  native %.2f GiB/s  ratio %.3f\n", pr, nr, pr / nr);
     printf("    write (rep stosq):    project %.2f GiB/s  native %.2f GiB/s  ratio %.3f\n", pw, nw, pw / nw);
-    verdict("P3", write_worse ? "bar-write-gib-s" : "bar-read-gib-s", write_worse ? pw : pr, write_worse ? nw : nr,
-            1, 0.95, "", ratio_met(pr, nr, 1, 0.95) && ratio_met(pw, nw, 1, 0.95));
+    bandwidth_verdict("P3", "bar", pr, nr, pw, nw, 0.95);
 }
 
 /* P5: latency at several live counts; each ratio within target, and the
@@ -554,15 +565,13 @@ static void figure_p11(void)
 {
     double ar = p50("P11", "aperture_read_gib_s", "project"), rr = p50("P11", "ram_read_gib_s", "project");
     double aw = p50("P11", "aperture_write_gib_s", "project"), rw = p50("P11", "ram_write_gib_s", "project");
-    int write_worse = aw / rw < ar / rr;
 
     printf("P11 copying 1 MiB of guest RAM with memcpy: through an aperture vs the worker's own view of the RAM\n");
     printf("    read:  aperture %.2f GiB/s  worker's RAM %.2f GiB/s  ratio %.3f\n", ar, rr, ar / rr);
     printf("    write: aperture %.2f GiB/s  worker's RAM %.2f GiB/s  ratio %.3f\n", aw, rw, aw / rw);
     printf("    (VmidlReadGuestMemory %.2f GiB/s, VmidlWriteGuestMemory %.2f GiB/s; no target)\n",
             p50("P11", "copy_read_gib_s", "project"), p50("P11", "copy_write_gib_s", "project"));
-    verdict("P11", write_worse ? "aperture-write-gib-s" : "aperture-read-gib-s", write_worse ? aw : ar,
-            write_worse ? rw : rr, 1, 0.95, "", ratio_met(ar, rr, 1, 0.95) && ratio_met(aw, rw, 1, 0.95));
+    bandwidth_verdict("P11", "aperture", ar, rr, aw, rw, 0.95);
 }
 
 /* The requests per unit counted under prefix (e.g. "create_proxied_req:worker:"). */
