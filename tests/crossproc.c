@@ -123,10 +123,12 @@ static UINT64 driver_wakes(IVmFiovGuestMmioMappings *driver, UINT64 expected)
     {
         wakes = ~0ull;
         hr = remote_driver_call(driver, REMOTE_WAKES, 0, 0, 0, 0, &wakes);
-        ok(hr == S_OK, "got hr %#lx\n", hr);
-        if (hr != S_OK || wakes >= expected || now_ms() - start >= TEST_WAIT_MS) return wakes;
+        if (hr != S_OK || wakes >= expected || now_ms() - start >= TEST_WAIT_MS) break;
         Sleep(10);
     }
+    /* The first call that fails ends the poll: one check covers them all. */
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    return wakes;
 }
 
 /* Ring i rings the doorbell of the device at bar, then waits (no exit)
@@ -151,18 +153,41 @@ static unsigned int count_acked(unsigned int first_op, unsigned int count)
     return acked;
 }
 
+/* The guest runs of a poll: each one is checked, and the first failure
+ * reported once after the poll (ok_runs), however many runs it took. */
+struct runs
+{
+    unsigned int count, failed;
+    HRESULT first_failure;
+};
+
+#define ok_runs(a) ok_runs_(__LINE__, a)
+static void ok_runs_(int line, const struct runs *runs)
+{
+    ok_(__FILE__, line)(!runs->failed, "%u of %u guest runs failed, the first: hr %#lx\n", runs->failed,
+            runs->count, runs->first_failure);
+}
+
 /* The guest writes and reads once in BAR0 of the device at base; which of
- * the two reached the emulator, and what the read gave. */
-static void probe(UINT64 base, UINT64 write_offset, UINT64 read_offset, BOOL *write_trapped, BOOL *read_trapped,
-        UINT64 *read)
+ * the two reached the emulator, and what the read gave.  The run is
+ * checked, or noted in runs if it is given. */
+static void probe_(struct runs *runs, UINT64 base, UINT64 write_offset, UINT64 read_offset, BOOL *write_trapped,
+        BOOL *read_trapped, UINT64 *read)
 {
     unsigned int i, op;
+    HRESULT hr;
 
     mmio_log_reset(&mmio);
     guest_reset_ops(&guest);
     guest_add_op(&guest, GUEST_OP_WRITE, 8, base + write_offset, 1);
     op = guest_add_op(&guest, GUEST_OP_READ, 8, base + read_offset, 0);
-    ok(guest_run(&guest) == S_OK, "guest run failed\n");
+    hr = guest_run(&guest);
+    if (runs)
+    {
+        runs->count++;
+        if (hr != S_OK && !runs->failed++) runs->first_failure = hr;
+    }
+    else ok(hr == S_OK, "guest run failed, hr %#lx\n", hr);
     *write_trapped = *read_trapped = FALSE;
     for (i = 0; i < mmio.count && i < ARRAYSIZE(mmio.accesses); i++)
     {
@@ -173,6 +198,18 @@ static void probe(UINT64 base, UINT64 write_offset, UINT64 read_offset, BOOL *wr
         if (!access->is_write && access->offset == read_offset) *read_trapped = TRUE;
     }
     if (read) *read = guest.ops[op].result;
+}
+
+static void probe(UINT64 base, UINT64 write_offset, UINT64 read_offset, BOOL *write_trapped, BOOL *read_trapped,
+        UINT64 *read)
+{
+    probe_(NULL, base, write_offset, read_offset, write_trapped, read_trapped, read);
+}
+
+static void poll_probe(struct runs *runs, UINT64 base, UINT64 write_offset, UINT64 read_offset, BOOL *write_trapped,
+        BOOL *read_trapped)
+{
+    probe_(runs, base, write_offset, read_offset, write_trapped, read_trapped, NULL);
 }
 
 static DWORD WINAPI guest_thread(void *arg)
@@ -251,6 +288,7 @@ static void test_two_drivers(void)
     IUnknown *device_a, *device_b = NULL;
     BOOL write_trapped, read_trapped;
     unsigned int first_a, first_b;
+    struct runs runs = {0};
     LONGLONG start;
     UINT64 value;
 
@@ -284,8 +322,9 @@ static void test_two_drivers(void)
 
     remote_driver_call(driver_b, REMOTE_EXIT, 0, 0, 0, 0, NULL);
     start = now_ms();
-    do probe(BAR_B, DOORBELL, 8, &write_trapped, &read_trapped, NULL);
+    do poll_probe(&runs, BAR_B, DOORBELL, 8, &write_trapped, &read_trapped);
     while (!(write_trapped && read_trapped) && now_ms() - start < TEST_WAIT_MS && (Sleep(10), TRUE));
+    ok_runs(&runs);
     ok(write_trapped && read_trapped, "B's doorbell and range still there\n");
     trace("a driver that exited without Release lost its doorbell and range within %I64d ms\n", now_ms() - start);
 
@@ -312,6 +351,7 @@ static void test_view_successor(void)
     IVmFiovGuestMmioMappings *driver;
     BOOL write_trapped, read_trapped;
     VMIDL_FLEXIO_DEVICE_DESC desc;
+    struct runs runs = {0}, more_runs = {0};
     IUnknown *device, *device_c;
     LONGLONG start;
     UINT64 wakes;
@@ -332,8 +372,9 @@ static void test_view_successor(void)
     ok(hr == S_OK, "got hr %#lx\n", hr);
     /* Once the view's removal has begun (its highest range is gone). */
     start = now_ms();
-    do probe(BAR_C, 0, (SUCCESSOR_RANGES - 1) * PAGE, &write_trapped, &read_trapped, NULL);
+    do poll_probe(&runs, BAR_C, 0, (SUCCESSOR_RANGES - 1) * PAGE, &write_trapped, &read_trapped);
     while (!read_trapped && now_ms() - start < TEST_WAIT_MS);
+    ok_runs(&runs);
     ok(read_trapped, "the old view's ranges are still there\n");
     hr = remote_driver_call(driver, REMOTE_GET_DEVICE_AGAIN, FIOV_BAR0, 0, 0, 0, NULL);
     ok(hr == S_OK, "the new view's RegisterDoorbell got hr %#lx\n", hr);
@@ -345,8 +386,9 @@ static void test_view_successor(void)
     while (!read_trapped && now_ms() - start < TEST_WAIT_MS)
     {
         Sleep(10);
-        probe(BAR_C, PAGE, PAGE, &write_trapped, &read_trapped, NULL);
+        poll_probe(&more_runs, BAR_C, PAGE, PAGE, &write_trapped, &read_trapped);
     }
+    ok_runs(&more_runs);
     ok(read_trapped, "the old view's ranges are still there\n");
     Sleep(100);
     probe(BAR_C, 0, PAGE, &write_trapped, &read_trapped, NULL);
@@ -422,6 +464,8 @@ static void test_client_killed(void)
     static const unsigned int rings = 10000;
     IVmFiovGuestMemoryFastNotification *notification;
     struct resources baseline, now;
+    struct counting counting = {0};
+    struct runs runs = {0};
     IVmFiovGuestMmioMappings *driver;
     HANDLE event, section;
     BOOL write_trapped = FALSE, read_trapped = FALSE, released = FALSE;
@@ -475,12 +519,14 @@ static void test_client_killed(void)
 
     do
     {
-        probe(BAR_A, DOORBELL, ACK, &write_trapped, &read_trapped, NULL);
-        get_resources(&now);
+        poll_probe(&runs, BAR_A, DOORBELL, ACK, &write_trapped, &read_trapped);
+        poll_resources(&now, &counting);
         released = now.unix.anon_fds == baseline.unix.anon_fds && now.unix.shared_maps == baseline.unix.shared_maps
                 && now.handles <= baseline.handles;
         elapsed = now_ms() - start;
     } while (!(write_trapped && read_trapped && released) && elapsed < TEST_WAIT_MS && (Sleep(10), TRUE));
+    ok_runs(&runs);
+    check_counting(&counting);
     ok(read_trapped, "the killed driver's range is still there\n");
     ok(write_trapped, "the killed driver's doorbell is still there\n");
     ok(released, "eventfds, epoll and KVM fds %u (baseline %u), shared mappings %u (%u), handles %lu (%lu)\n",
@@ -959,10 +1005,11 @@ static void worker_section_name(char *name, const GUID *id)
 static void test_publish_races(void)
 {
     struct poll_counts counts = {0};
+    struct counting counting = {0};
     HANDLE process, input, output, squatter;
     VMIDL_PARTITION_HANDLE partition;
     char cmdline[MAX_PATH + 64], name[80], **argv;
-    unsigned int rounds, processes;
+    unsigned int rounds, processes, held;
     LONGLONG start;
     IUnknown *object;
     UINT32 *data;
@@ -997,9 +1044,10 @@ static void test_publish_races(void)
     /* The driver lives on: the worker holds nothing for it (the last
      * partition's clients go a moment after its delete). */
     start = now_ms();
-    while (count_handles_of_type(L"Process") > processes && now_ms() - start < TEST_WAIT_MS) Sleep(10);
-    ok(count_handles_of_type(L"Process") == processes, "%u process handles, %u before\n",
-            count_handles_of_type(L"Process"), processes);
+    while ((held = poll_handles_of_type(L"Process", &counting)) > processes && now_ms() - start < TEST_WAIT_MS)
+        Sleep(10);
+    check_counting(&counting);
+    ok(held == processes, "%u process handles, %u before\n", held, processes);
 
     /* A squatter's section, there before the worker publishes: the
      * worker refuses it, and a driver finds no worker in it. */

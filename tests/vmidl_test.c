@@ -19,6 +19,24 @@ NTSTATUS (WINAPI *pVmidlTestTruncateFile)(const WCHAR *, UINT64);
 static NTSTATUS (WINAPI *pNtQuerySystemInformation)(SYSTEM_INFORMATION_CLASS, void *, ULONG, ULONG *);
 static void count_unix_only_threads(void);
 
+/* Notes what went wrong; the first failure's text is kept. */
+static void counting_failed(struct counting *counting, const char *format, ...) WINETEST_PRINTF_ATTR(2, 3);
+static void counting_failed(struct counting *counting, const char *format, ...)
+{
+    va_list args;
+
+    if (counting->failures++) return;
+    va_start(args, format);
+    vsnprintf(counting->first_failure, sizeof(counting->first_failure), format, args);
+    va_end(args);
+}
+
+void check_counting_(const char *file, int line, const struct counting *counting)
+{
+    ok_(file, line)(!counting->failures, "counting failed %u times, the first: %s\n", counting->failures,
+            counting->first_failure);
+}
+
 BOOL create_guest_(const char *file, int line, struct guest *guest)
 {
     HRESULT hr = guest_create(guest, &guest_image_interp);
@@ -162,7 +180,7 @@ BOOL init_resource_counting(void)
 }
 
 /* The system's information of that class, in a buffer to free, or NULL. */
-static void *query_system_information(SYSTEM_INFORMATION_CLASS class)
+static void *query_system_information(SYSTEM_INFORMATION_CLASS class, struct counting *counting)
 {
     ULONG size = 1 << 16;
     NTSTATUS status;
@@ -175,8 +193,8 @@ static void *query_system_information(SYSTEM_INFORMATION_CLASS class)
         free(info);
         size *= 2;
     }
-    ok(!status, "class %u: got status %#lx\n", class, status);
     if (!status) return info;
+    counting_failed(counting, "class %u: got status %#lx", class, status);
     free(info);
     return NULL;
 }
@@ -197,9 +215,9 @@ static BOOL handle_type(HANDLE handle, WCHAR *name, unsigned int size)
 /* This process's entry of SystemProcessInformation: its live threads (the
  * second field, NumberOfThreads, which Wine's headers show only to Wine)
  * and its HandleCount. */
-static BOOL query_this_process(ULONG *threads, ULONG *handle_count)
+static BOOL query_this_process(ULONG *threads, ULONG *handle_count, struct counting *counting)
 {
-    BYTE *info = query_system_information(SystemProcessInformation);
+    BYTE *info = query_system_information(SystemProcessInformation, counting);
     ULONG offset = 0;
     BOOL found = FALSE;
 
@@ -215,6 +233,7 @@ static BOOL query_this_process(ULONG *threads, ULONG *handle_count)
         }
         if (!process->NextEntryOffset) break;
     }
+    if (info && !found) counting_failed(counting, "this process is not in the process list");
     free(info);
     return found;
 }
@@ -226,13 +245,13 @@ static BOOL query_this_process(ULONG *threads, ULONG *handle_count)
  * while a process starts (doc/testing.md, Known issues).  So each handle
  * value is asked for, up to the HandleCount Wine gives the process: the
  * size of its handle table, whose entry i is handle 4 * (i + 1). */
-static DWORD count_handles_(const WCHAR *type_name, BOOL trace_them)
+static DWORD count_handles_(const WCHAR *type_name, BOOL trace_them, struct counting *counting)
 {
     ULONG threads, table_size = 0, i;
     WCHAR name[64];
     DWORD count = 0;
 
-    ok(query_this_process(&threads, &table_size), "this process is not in the process list\n");
+    query_this_process(&threads, &table_size, counting);
     for (i = 0; i < table_size; i++)
     {
         HANDLE handle = ULongToHandle((i + 1) * 4);
@@ -244,20 +263,27 @@ static DWORD count_handles_(const WCHAR *type_name, BOOL trace_them)
     return count;
 }
 
-static DWORD count_handles(void)
+unsigned int poll_handles_of_type(const WCHAR *type_name, struct counting *counting)
 {
-    return count_handles_(NULL, FALSE);
+    return count_handles_(type_name, FALSE, counting);
 }
 
 unsigned int count_handles_of_type(const WCHAR *type_name)
 {
-    return count_handles_(type_name, FALSE);
+    struct counting counting = {0};
+    unsigned int count = count_handles_(type_name, FALSE, &counting);
+
+    check_counting(&counting);
+    return count;
 }
 
 /* What each handle is, for a test that finds more or fewer than it expected. */
 static void trace_handles(void)
 {
-    count_handles_(NULL, TRUE);
+    struct counting counting = {0};
+
+    count_handles_(NULL, TRUE, &counting);
+    check_counting(&counting);
 }
 
 unsigned int count_fds(void)
@@ -272,11 +298,11 @@ unsigned int count_fds(void)
  * stays in /proc/self/task, with its server pipes open, until its unix
  * thread is through, which takes a moment on a fast machine and much
  * longer in an emulated one. */
-static ULONG count_live_threads(void)
+static ULONG count_live_threads(struct counting *counting)
 {
     ULONG threads = 0, handle_count;
 
-    ok(query_this_process(&threads, &handle_count), "this process is not in the process list\n");
+    query_this_process(&threads, &handle_count, counting);
     return threads;
 }
 
@@ -284,43 +310,48 @@ static ULONG count_live_threads(void)
  * started; -1 until then. */
 static int unix_only_threads = -1;
 
-static void count_resources(struct resources *r)
+static void count_resources(struct resources *r, struct counting *counting)
 {
     NTSTATUS status = pVmidlTestGetResources(&r->unix);
-    ok(!status, "got status %#lx\n", status);
-    r->handles = count_handles();
+
+    if (status) counting_failed(counting, "VmidlTestGetResources got status %#lx", status);
+    r->handles = count_handles_(NULL, FALSE, counting);
 }
 
 static void count_unix_only_threads(void)
 {
+    struct counting counting = {0};
     struct resources r;
 
     if (unix_only_threads >= 0) return;
-    count_resources(&r);
-    unix_only_threads = max((int)r.unix.threads - (int)count_live_threads(), 0);
+    count_resources(&r, &counting);
+    unix_only_threads = max((int)r.unix.threads - (int)count_live_threads(&counting), 0);
+    check_counting(&counting);
     trace("%d unix threads of the process are not Wine threads\n", unix_only_threads);
 }
 
 /* Whether a Wine thread is on its way out: its unix thread, and with it
  * the fds and mappings it holds, is still there. */
-static BOOL threads_ending(const struct resources *r)
+static BOOL threads_ending(const struct resources *r, struct counting *counting)
 {
-    return unix_only_threads >= 0 && (int)r->unix.threads - (int)count_live_threads() > unix_only_threads;
+    return unix_only_threads >= 0 && (int)r->unix.threads - (int)count_live_threads(counting) > unix_only_threads;
 }
 
 /* Counts that have not changed for stable_ms while no thread was ending,
  * polled every interval_ms, or the last ones after limit_ms. */
-static void get_stable_resources(struct resources *r, DWORD interval_ms, DWORD stable_ms, DWORD limit_ms)
+static void get_stable_resources(struct resources *r, DWORD interval_ms, DWORD stable_ms, DWORD limit_ms,
+        struct counting *counting)
 {
     ULONGLONG stable_since = GetTickCount64(), start = stable_since;
     struct resources again;
 
-    count_resources(r);
-    while ((threads_ending(r) || GetTickCount64() - stable_since < stable_ms) && GetTickCount64() - start < limit_ms)
+    count_resources(r, counting);
+    while ((threads_ending(r, counting) || GetTickCount64() - stable_since < stable_ms)
+            && GetTickCount64() - start < limit_ms)
     {
         Sleep(interval_ms);
-        count_resources(&again);
-        if (memcmp(&again, r, sizeof(again)) || threads_ending(&again)) stable_since = GetTickCount64();
+        count_resources(&again, counting);
+        if (memcmp(&again, r, sizeof(again)) || threads_ending(&again, counting)) stable_since = GetTickCount64();
         *r = again;
     }
 }
@@ -329,9 +360,17 @@ static void get_stable_resources(struct resources *r, DWORD interval_ms, DWORD s
  * was just destroyed, leave a moment later: take counts once no thread is
  * ending and they stay put.  The limit is generous: the same tests run in
  * an emulated machine some 50 times slower than bare KVM. */
+void poll_resources(struct resources *r, struct counting *counting)
+{
+    get_stable_resources(r, 10, 10, TEST_WAIT_MS, counting);
+}
+
 void get_resources(struct resources *r)
 {
-    get_stable_resources(r, 10, 10, TEST_WAIT_MS);
+    struct counting counting = {0};
+
+    poll_resources(r, &counting);
+    check_counting(&counting);
 }
 
 /* Wine's thread pool, on which the RPC runtime runs other processes' calls,
@@ -340,7 +379,10 @@ void get_resources(struct resources *r)
  * leaves during the test: wait until the counts stay put for longer. */
 void get_resources_after_calls(struct resources *r)
 {
-    get_stable_resources(r, 100, 6000, TEST_WAIT_MS + 60000);
+    struct counting counting = {0};
+
+    get_stable_resources(r, 100, 6000, TEST_WAIT_MS + 60000, &counting);
+    check_counting(&counting);
 }
 
 /* While a driver process is connected, this process's handle count is
@@ -360,13 +402,15 @@ static BOOL resources_settled(const struct resources *now, const struct resource
 
 void check_resources_(const char *file, int line, const struct resources *baseline)
 {
+    struct counting counting = {0};
     struct resources now;
     ULONGLONG start;
 
     start = GetTickCount64();
-    do count_resources(&now);
-    while ((!resources_settled(&now, baseline) || threads_ending(&now)) && GetTickCount64() - start < TEST_WAIT_MS
-            && (Sleep(10), TRUE));
+    do count_resources(&now, &counting);
+    while ((!resources_settled(&now, baseline) || threads_ending(&now, &counting))
+            && GetTickCount64() - start < TEST_WAIT_MS && (Sleep(10), TRUE));
+    check_counting_(file, line, &counting);
     ok_(file, line)(now.unix.fds == baseline->unix.fds, "fds: %u, baseline %u\n", now.unix.fds, baseline->unix.fds);
     if (now.unix.fds != baseline->unix.fds && pVmidlTestListFds)
     {

@@ -132,8 +132,22 @@ struct resources
     DWORD handles;
 };
 
+/* Counting checks every count it takes.  A test that counts in a loop of
+ * its own, until something happens, notes what went wrong in a struct
+ * counting and checks it once after the loop (check_counting), so that it
+ * makes as many checks however many times it had to count. */
+struct counting
+{
+    unsigned int failures;
+    char first_failure[160];
+};
+#define check_counting(a) check_counting_(__FILE__, __LINE__, a)
+extern void check_counting_(const char *file, int line, const struct counting *counting);
+
 /* How many handles of a type ("Process", "Event", ...) the process holds. */
 extern unsigned int count_handles_of_type(const WCHAR *type_name);
+/* The same, noted into counting rather than checked. */
+extern unsigned int poll_handles_of_type(const WCHAR *type_name, struct counting *counting);
 
 /* Loads vmidltest.dll; win_skip and FALSE where it is absent. */
 extern BOOL init_resource_counting(void);
@@ -144,6 +158,8 @@ extern NTSTATUS (WINAPI *pVmidlTestTruncateFile)(const WCHAR *path, UINT64 size)
 extern unsigned int count_fds(void);
 /* Counts taken once no thread is ending and they stay the same for 10 ms. */
 extern void get_resources(struct resources *r);
+/* The same, noted into counting rather than checked. */
+extern void poll_resources(struct resources *r, struct counting *counting);
 /* Counts that stay the same for longer than Wine's thread pool keeps an
  * idle worker: for a process that has served other processes' calls. */
 extern void get_resources_after_calls(struct resources *r);
