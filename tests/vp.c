@@ -17,6 +17,7 @@
 #define BAR0_VP1    (GUEST_BAR_BASE + 0x1000000)
 #define FLAG        (GUEST_DATA + 0x100)        /* what spinning guests wait for */
 #define SCRATCH     (GUEST_DATA + 0x200)
+#define RUNNING     (GUEST_DATA + 0x300)        /* one qword per VP: set once it spins */
 #define ACKS        (GUEST_DATA + 0x400)        /* one qword per VP */
 
 static const GUID instance0 = {0x76700000, 0x1, 0x2, {0x76, 0x70, 0, 0, 0, 0, 0, 0}};
@@ -68,19 +69,44 @@ static void ok_exit_(const char *file, int line, const struct vp_thread *run, UI
             run->hr, run->exit.ExitReason, reason);
 }
 
-/* Ops that spin until FLAG is value, then report done. */
-static void spin_ops(struct guest *guest, UINT64 value)
+/* Ops that say they run (RUNNING), spin until FLAG is value, then report
+ * done; returns the index of the wait. */
+static unsigned int spin_ops(struct guest *guest, UINT64 value)
 {
+    unsigned int wait;
+
     guest_reset_ops(guest);
-    guest_add_op(guest, GUEST_OP_WAIT, ~0u, FLAG, value);
+    guest_add_op(guest, GUEST_OP_WRITE, 8, RUNNING, 1);
+    wait = guest_add_op(guest, GUEST_OP_WAIT, ~0u, FLAG, value);
     *(volatile UINT64 *)guest_ram(guest, FLAG) = 0;
+    *(volatile UINT64 *)guest_ram(guest, RUNNING) = 0;
+    return wait;
 }
 
-/* Until the guest has been running a while: long enough for the run to be
- * inside KVM, whatever the machine's load. */
-static void let_guest_run(void)
+/* VP 1 runs a copy of VP 0's spin_ops, which says it runs in a qword of its own. */
+static void copy_spin_ops_to_vp1(struct guest *guest)
 {
-    Sleep(100);
+    struct guest_op *ops = guest_ram(guest, GUEST_VP1_OPS);
+
+    memcpy(ops, guest->ops, (guest->op_count + 1) * sizeof(*ops));
+    ops[0].address = RUNNING + 8;
+    *(volatile UINT64 *)guest_ram(guest, RUNNING + 8) = 0;
+}
+
+/* Until VPs 0 to vp_count - 1 are in the guest, spinning: their runs are
+ * inside KVM, however long the machine took to start them. */
+#define let_guest_run(a, b) let_guest_run_(__FILE__, __LINE__, a, b)
+static void let_guest_run_(const char *file, int line, struct guest *guest, unsigned int vp_count)
+{
+    DWORD start = GetTickCount();
+    unsigned int vp = 0;
+
+    while (vp < vp_count && GetTickCount() - start < TEST_WAIT_MS)
+    {
+        if (*(volatile UINT64 *)guest_ram(guest, RUNNING + vp * 8)) vp++;
+        else Sleep(1);
+    }
+    ok_(file, line)(vp == vp_count, "VP %u not in the guest after %lu ms\n", vp, GetTickCount() - start);
 }
 
 static BOOL exit_is_done(const VMIDL_RUN_VP_EXIT_CONTEXT *exit, unsigned int op_count)
@@ -98,12 +124,11 @@ static void test_cancel_spinning(void)
     HRESULT hr;
 
     if (!create_guest(&guest)) return;
-    spin_ops(&guest, 1);
-    wait = 0;
+    wait = spin_ops(&guest, 1);
     ok(guest_start(&guest) == S_OK, "cannot start the guest\n");
 
     start_run(&run, &guest, 0);
-    let_guest_run();
+    let_guest_run(&guest, 1);
     hr = pVmidlCancelRunVirtualProcessor(guest.partition, 0, 0);
     ok(hr == S_OK, "got hr %#lx\n", hr);
     if (finish_run(&run)) ok_exit(&run, VmidlRunVpExitReasonCanceled);
@@ -438,7 +463,7 @@ static void test_delete_running(void)
         return;
     }
     spin_ops(&guest, 1);
-    memcpy(guest_ram(&guest, GUEST_VP1_OPS), guest.ops, 2 * sizeof(*guest.ops));
+    copy_spin_ops_to_vp1(&guest);
     ok(guest_start(&guest) == S_OK, "cannot start VP 0\n");
     ok(guest_start_vp(&guest, 1, GUEST_VP1_OPS, 0, GUEST_VP1_STACK) == S_OK, "cannot start VP 1\n");
 
@@ -462,7 +487,7 @@ static void test_delete_running(void)
     ok(guest_start(&guest) == S_OK, "cannot start VP 0\n");
     start_run(&runs[0], &guest, 0);
     start_run(&runs[1], &guest, 1);
-    let_guest_run();
+    let_guest_run(&guest, 2);
     partition = guest.partition;
     hr = pVmidlDeletePartition(partition);
     ok(hr == S_OK, "got hr %#lx\n", hr);
@@ -503,7 +528,7 @@ static void test_killed_thread(void)
         spin_ops(&guest, 1);
         ok(guest_start(&guest) == S_OK, "cannot start the guest\n");
         start_run(&run, &guest, 0);
-        let_guest_run();
+        let_guest_run(&guest, 1);
         ok(TerminateThread(run.thread, 0xdead), "TerminateThread failed, error %lu\n", GetLastError());
         ok(!WaitForSingleObject(run.thread, TEST_WAIT_MS), "thread not terminated\n");
         CloseHandle(run.thread);
