@@ -611,10 +611,13 @@ static BOOL start_worker_program(struct worker_process *worker, const char *opti
  * socket and ends the process.  (Wine gives a Windows program no handle
  * to a unix process it starts.)  The worker runs under Wine itself
  * ($VMIDL_WINE in check-sanitize, whose $WINE shows a program's output only
- * once it has ended). */
+ * once it has ended).  The prefix's services.exe and winedevice.exe outlive
+ * their server (Wine 8.0): they are ended with the prefix (reap). */
 static const char server_death_script[] =
     "worker=\"$1\"; result=\"$2\"; prefix=$(mktemp -d \"${WINEPREFIX%/}.serverdeath.XXXXXX\") || exit 1; "
     "say() { echo \"$*\" >\"$result.tmp\"; mv \"$result.tmp\" \"$result\"; }; "
+    "reap() { for p in /proc/[0-9]*; do tr '\\0' '\\n' <$p/environ 2>/dev/null | grep -qxF \"WINEPREFIX=$prefix\" "
+    "&& kill -9 ${p#/proc/} 2>/dev/null; done; }; "
     "for f in \"$WINEPREFIX\"/* \"$WINEPREFIX\"/.update-timestamp; do "
     "case $f in */drive_c) cp -al \"$f\" \"$prefix/\" ;; *) cp -a \"$f\" \"$prefix/\" ;; esac 2>\"$prefix.err\" "
     "|| { say cannot copy the prefix: $(cat \"$prefix.err\"); rm -rf \"$prefix\" \"$prefix.err\"; exit 1; }; done; "
@@ -625,11 +628,11 @@ static const char server_death_script[] =
     "dir=$(printf 'server-%x-%x' $(stat -c '%d %i' \"$prefix\")); server=; "
     "for p in /proc/[0-9]*; do case $(cat $p/comm 2>/dev/null):$(readlink $p/cwd) in wineserver*:*/$dir) "
     "server=${p#/proc/} ;; esac; done; "
-    "if [ -z \"$server\" ]; then say no server: $(cat \"$prefix/out\"); kill -9 $pid; rm -rf \"$prefix\"; exit 1; fi; "
+    "if [ -z \"$server\" ]; then say no server: $(cat \"$prefix/out\"); kill -9 $pid; reap; rm -rf \"$prefix\"; exit 1; fi; "
     "kill -9 $server; start=$(date +%s%N); "
     "while kill -0 $pid 2>/dev/null && [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 120000 ]; do sleep 0.05; done; "
-    "if kill -0 $pid 2>/dev/null; then kill -9 $pid; wait; rm -rf \"$prefix\"; say still running after 120 s; "
-    "else ms=$(( ($(date +%s%N) - start) / 1000000 )); wait; rm -rf \"$prefix\"; say ended after $ms ms; fi";
+    "if kill -0 $pid 2>/dev/null; then kill -9 $pid; wait; reap; rm -rf \"$prefix\"; say still running after 120 s; "
+    "else ms=$(( ($(date +%s%N) - start) / 1000000 )); wait; reap; rm -rf \"$prefix\"; say ended after $ms ms; fi";
 
 static void test_server_killed(void)
 {
