@@ -153,25 +153,10 @@ static unsigned int count_acked(unsigned int first_op, unsigned int count)
     return acked;
 }
 
-/* The guest runs of a poll: each one is checked, and the first failure
- * reported once after the poll (ok_runs), however many runs it took. */
-struct runs
-{
-    unsigned int count, failed;
-    HRESULT first_failure;
-};
-
-#define ok_runs(a) ok_runs_(__LINE__, a)
-static void ok_runs_(int line, const struct runs *runs)
-{
-    ok_(__FILE__, line)(!runs->failed, "%u of %u guest runs failed, the first: hr %#lx\n", runs->failed,
-            runs->count, runs->first_failure);
-}
-
 /* The guest writes and reads once in BAR0 of the device at base; which of
  * the two reached the emulator, and what the read gave.  The run is
- * checked, or noted in runs if it is given. */
-static void probe_(struct runs *runs, UINT64 base, UINT64 write_offset, UINT64 read_offset, BOOL *write_trapped,
+ * checked, or noted in runs if it is given (check_counting after the poll). */
+static void probe_(struct counting *runs, UINT64 base, UINT64 write_offset, UINT64 read_offset, BOOL *write_trapped,
         BOOL *read_trapped, UINT64 *read)
 {
     unsigned int i, op;
@@ -182,12 +167,8 @@ static void probe_(struct runs *runs, UINT64 base, UINT64 write_offset, UINT64 r
     guest_add_op(&guest, GUEST_OP_WRITE, 8, base + write_offset, 1);
     op = guest_add_op(&guest, GUEST_OP_READ, 8, base + read_offset, 0);
     hr = guest_run(&guest);
-    if (runs)
-    {
-        runs->count++;
-        if (hr != S_OK && !runs->failed++) runs->first_failure = hr;
-    }
-    else ok(hr == S_OK, "guest run failed, hr %#lx\n", hr);
+    if (!runs) ok(hr == S_OK, "guest run failed, hr %#lx\n", hr);
+    else if (hr != S_OK) counting_failed(runs, "guest run failed, hr %#lx", hr);
     *write_trapped = *read_trapped = FALSE;
     for (i = 0; i < mmio.count && i < ARRAYSIZE(mmio.accesses); i++)
     {
@@ -206,7 +187,7 @@ static void probe(UINT64 base, UINT64 write_offset, UINT64 read_offset, BOOL *wr
     probe_(NULL, base, write_offset, read_offset, write_trapped, read_trapped, read);
 }
 
-static void poll_probe(struct runs *runs, UINT64 base, UINT64 write_offset, UINT64 read_offset, BOOL *write_trapped,
+static void poll_probe(struct counting *runs, UINT64 base, UINT64 write_offset, UINT64 read_offset, BOOL *write_trapped,
         BOOL *read_trapped)
 {
     probe_(runs, base, write_offset, read_offset, write_trapped, read_trapped, NULL);
@@ -288,7 +269,7 @@ static void test_two_drivers(void)
     IUnknown *device_a, *device_b = NULL;
     BOOL write_trapped, read_trapped;
     unsigned int first_a, first_b;
-    struct runs runs = {0};
+    struct counting runs = {0};
     LONGLONG start;
     UINT64 value;
 
@@ -324,7 +305,7 @@ static void test_two_drivers(void)
     start = now_ms();
     do poll_probe(&runs, BAR_B, DOORBELL, 8, &write_trapped, &read_trapped);
     while (!(write_trapped && read_trapped) && now_ms() - start < TEST_WAIT_MS && (Sleep(10), TRUE));
-    ok_runs(&runs);
+    check_counting(&runs);
     ok(write_trapped && read_trapped, "B's doorbell and range still there\n");
     trace("a driver that exited without Release lost its doorbell and range within %I64d ms\n", now_ms() - start);
 
@@ -351,7 +332,7 @@ static void test_view_successor(void)
     IVmFiovGuestMmioMappings *driver;
     BOOL write_trapped, read_trapped;
     VMIDL_FLEXIO_DEVICE_DESC desc;
-    struct runs runs = {0}, more_runs = {0};
+    struct counting runs = {0}, more_runs = {0};
     IUnknown *device, *device_c;
     LONGLONG start;
     UINT64 wakes;
@@ -374,7 +355,7 @@ static void test_view_successor(void)
     start = now_ms();
     do poll_probe(&runs, BAR_C, 0, (SUCCESSOR_RANGES - 1) * PAGE, &write_trapped, &read_trapped);
     while (!read_trapped && now_ms() - start < TEST_WAIT_MS);
-    ok_runs(&runs);
+    check_counting(&runs);
     ok(read_trapped, "the old view's ranges are still there\n");
     hr = remote_driver_call(driver, REMOTE_GET_DEVICE_AGAIN, FIOV_BAR0, 0, 0, 0, NULL);
     ok(hr == S_OK, "the new view's RegisterDoorbell got hr %#lx\n", hr);
@@ -388,7 +369,7 @@ static void test_view_successor(void)
         Sleep(10);
         poll_probe(&more_runs, BAR_C, PAGE, PAGE, &write_trapped, &read_trapped);
     }
-    ok_runs(&more_runs);
+    check_counting(&more_runs);
     ok(read_trapped, "the old view's ranges are still there\n");
     Sleep(100);
     probe(BAR_C, 0, PAGE, &write_trapped, &read_trapped, NULL);
@@ -465,7 +446,7 @@ static void test_client_killed(void)
     IVmFiovGuestMemoryFastNotification *notification;
     struct resources baseline, now;
     struct counting counting = {0};
-    struct runs runs = {0};
+    struct counting runs = {0};
     IVmFiovGuestMmioMappings *driver;
     HANDLE event, section;
     BOOL write_trapped = FALSE, read_trapped = FALSE, released = FALSE;
@@ -525,7 +506,7 @@ static void test_client_killed(void)
                 && now.handles <= baseline.handles;
         elapsed = now_ms() - start;
     } while (!(write_trapped && read_trapped && released) && elapsed < TEST_WAIT_MS && (Sleep(10), TRUE));
-    ok_runs(&runs);
+    check_counting(&runs);
     check_counting(&counting);
     ok(read_trapped, "the killed driver's range is still there\n");
     ok(write_trapped, "the killed driver's doorbell is still there\n");

@@ -20,8 +20,7 @@ static NTSTATUS (WINAPI *pNtQuerySystemInformation)(SYSTEM_INFORMATION_CLASS, vo
 static void count_unix_only_threads(void);
 
 /* Notes what went wrong; the first failure's text is kept. */
-static void counting_failed(struct counting *counting, const char *format, ...) WINETEST_PRINTF_ATTR(2, 3);
-static void counting_failed(struct counting *counting, const char *format, ...)
+void counting_failed(struct counting *counting, const char *format, ...)
 {
     va_list args;
 
@@ -33,7 +32,7 @@ static void counting_failed(struct counting *counting, const char *format, ...)
 
 void check_counting_(const char *file, int line, const struct counting *counting)
 {
-    ok_(file, line)(!counting->failures, "counting failed %u times, the first: %s\n", counting->failures,
+    ok_(file, line)(!counting->failures, "%u failures, the first: %s\n", counting->failures,
             counting->first_failure);
 }
 

@@ -132,15 +132,17 @@ struct resources
     DWORD handles;
 };
 
-/* Counting checks every count it takes.  A test that counts in a loop of
- * its own, until something happens, notes what went wrong in a struct
- * counting and checks it once after the loop (check_counting), so that it
- * makes as many checks however many times it had to count. */
+/* Counting checks every count it takes.  A test that counts (or runs the
+ * guest) in a loop of its own, until something happens, notes what went
+ * wrong in a struct counting (counting_failed) and checks it once after the
+ * loop (check_counting), so that it makes as many checks however many times
+ * it went round. */
 struct counting
 {
     unsigned int failures;
     char first_failure[160];
 };
+extern void counting_failed(struct counting *counting, const char *format, ...) WINETEST_PRINTF_ATTR(2, 3);
 #define check_counting(a) check_counting_(__FILE__, __LINE__, a)
 extern void check_counting_(const char *file, int line, const struct counting *counting);
 
