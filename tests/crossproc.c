@@ -1062,6 +1062,71 @@ done:
     CloseHandle(process);
 }
 
+struct held_section
+{
+    HANDLE section;
+    LONG released;
+};
+
+static DWORD WINAPI release_section_later(void *arg)
+{
+    struct held_section *held = arg;
+
+    Sleep(300);
+    InterlockedExchange(&held->released, 1);
+    CloseHandle(held->section);
+    return 0;
+}
+
+/* A driver that looked a worker up holds its section while it copies it.
+ * When the partition goes meanwhile, the driver finds no worker there, and
+ * the next partition of that RuntimeId publishes once the driver lets go,
+ * rather than taking the section for a squatter's. */
+static void test_publish_while_read(void)
+{
+    struct held_section held = {0};
+    VMIDL_PARTITION_HANDLE partition;
+    IUnknown *object;
+    GUID runtime_id;
+    HANDLE thread;
+    char name[80];
+    HRESULT hr;
+
+    guest_new_runtime_id(&runtime_id);
+    worker_section_name(name, &runtime_id);
+    hr = pVmidlCreatePartition(&runtime_id, 1, &partition);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    if (FAILED(hr)) return;
+    hr = pVmidlPublishPartition(partition);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    held.section = OpenFileMappingA(FILE_MAP_READ, FALSE, name);
+    ok(!!held.section, "no section %s, error %lu\n", name, GetLastError());
+    pVmidlDeletePartition(partition);
+
+    object = (IUnknown *)0xdeadbeef;
+    hr = pGetVmWorkerProcess(&runtime_id, &IID_IVmVirtualDeviceAccess, &object);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_NOT_FOUND) && !object, "a withdrawn section: got hr %#lx, %p\n", hr, object);
+
+    hr = pVmidlCreatePartition(&runtime_id, 1, &partition);
+    ok(hr == S_OK, "got hr %#lx\n", hr);
+    if (FAILED(hr))
+    {
+        CloseHandle(held.section);
+        return;
+    }
+    thread = CreateThread(NULL, 0, release_section_later, &held, 0, NULL);
+    hr = pVmidlPublishPartition(partition);
+    ok(hr == S_OK, "publishing while a driver holds the last partition's section: got hr %#lx\n", hr);
+    ok(ReadAcquire(&held.released), "published before the driver let go\n");
+    ok(!WaitForSingleObject(thread, TEST_WAIT_MS), "the thread does not end\n");
+    CloseHandle(thread);
+    object = NULL;
+    hr = pGetVmWorkerProcess(&runtime_id, &IID_IVmVirtualDeviceAccess, &object);
+    ok(hr == S_OK && object, "the new worker: got hr %#lx, %p\n", hr, object);
+    if (object) IUnknown_Release(object);
+    pVmidlDeletePartition(partition);
+}
+
 /* The worker waits on each (process, published partition) pair it serves,
  * at most MAX_CONNECTIONS at a time: the next gets ERROR_NO_SYSTEM_RESOURCES
  * until one goes. */
@@ -1134,6 +1199,7 @@ START_TEST(crossproc)
     test_server_killed();
     test_connection_cap();
     test_publish_races();
+    test_publish_while_read();
 
     leave_mta();
 }

@@ -121,24 +121,52 @@ struct publish
     HRESULT hr;
 };
 
+/* How long a publication waits for drivers still reading the withdrawn
+ * section of the RuntimeId's last partition (a copy of a few hundred
+ * bytes each) to let go of it. */
+#define WITHDRAWN_WAIT_MS 10000
+
+static BOOL section_is_withdrawn(HANDLE section)
+{
+    const struct vmidl_published *published;
+    BOOL withdrawn;
+
+    if (!(published = MapViewOfFile(section, FILE_MAP_READ, 0, 0, 0))) return FALSE;
+    withdrawn = ReadAcquire((LONG *)&published->magic) == VMIDL_WITHDRAWN_MAGIC;
+    UnmapViewOfFile(published);
+    return withdrawn;
+}
+
 /* The marshaled front door into the partition's named section, size and
  * magic last, so that a process that opens the section early finds no
  * worker there rather than half of one.  A section of that name that is
- * already there (a squatter's, say) is never used. */
+ * already there (a squatter's, say) is never used; a withdrawn one, which
+ * a driver that looked the RuntimeId up a moment ago still holds, is
+ * waited out. */
 static HRESULT write_section(struct broker *broker, const GUID *runtime_id, HGLOBAL global, UINT32 size)
 {
     WCHAR name[VMIDL_NAME_LENGTH];
     struct vmidl_published *published;
+    ULONGLONG start = GetTickCount64();
+    BOOL withdrawn;
     void *blob;
 
     vmidl_worker_section_name(name, runtime_id);
-    if (!(broker->section = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0,
-            offsetof(struct vmidl_published, data[size]), name)))
-        return HRESULT_FROM_WIN32(GetLastError());
-    if (GetLastError() == ERROR_ALREADY_EXISTS)
+    for (;;)
     {
-        WARN("%s exists already\n", debugstr_w(name));
-        return HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS);
+        if (!(broker->section = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0,
+                offsetof(struct vmidl_published, data[size]), name)))
+            return HRESULT_FROM_WIN32(GetLastError());
+        if (GetLastError() != ERROR_ALREADY_EXISTS) break;
+        withdrawn = section_is_withdrawn(broker->section);
+        CloseHandle(broker->section);
+        broker->section = NULL;
+        if (!withdrawn || GetTickCount64() - start > WITHDRAWN_WAIT_MS)
+        {
+            WARN("%s exists already%s\n", debugstr_w(name), withdrawn ? ", withdrawn but still held" : "");
+            return HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS);
+        }
+        Sleep(1);
     }
     if (!(published = MapViewOfFile(broker->section, FILE_MAP_WRITE, 0, 0, 0))) return HRESULT_FROM_WIN32(GetLastError());
     blob = GlobalLock(global);
@@ -219,8 +247,9 @@ static void unpublish_work(void *arg)
     broker_release(broker);
 }
 
-/* From VmidlDeletePartition: the section's name goes at once, and the
- * drivers are cut off before it returns, so that none of their calls
+/* From VmidlDeletePartition: the section is withdrawn and its name goes
+ * (once no driver is still reading it), and the drivers are cut off
+ * before it returns, so that none of their calls
  * reaches the removed device.  In DllMain, or in the apartment itself (a
  * delete that raced the publishing), the apartment's thread does it a
  * moment later. */
@@ -228,8 +257,15 @@ static void worker_unpublish(struct partition *partition)
 {
     struct broker *broker = InterlockedExchangePointer((void **)&partition->broker, NULL);
     BOOL wait = !mta_is_current() && !holding_loader_lock();
+    struct vmidl_published *published;
 
     if (!broker) return;
+    /* A driver that holds the section a while longer finds no worker in it. */
+    if ((published = MapViewOfFile(broker->section, FILE_MAP_WRITE, 0, 0, 0)))
+    {
+        WriteRelease((LONG *)&published->magic, VMIDL_WITHDRAWN_MAGIC);
+        UnmapViewOfFile(published);
+    }
     CloseHandle(broker->section);
     if (FAILED(mta_run(unpublish_work, broker, wait))) ERR("cannot unpublish partition %p\n", partition);
 }

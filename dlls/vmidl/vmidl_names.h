@@ -28,8 +28,10 @@ static inline void vmidl_name(WCHAR *buffer, const char *kind, const GUID *id)
 
 /* What the worker section holds: the marshaled IVmidlWorker, then its size,
  * then the magic, written last.  A reader trusts no field: it finds no
- * worker until the magic is there, and reads no further than the view. */
+ * worker until the magic is there, and reads no further than the view.
+ * The worker marks the section withdrawn before it lets go of it. */
 #define VMIDL_PUBLISHED_MAGIC 0x6c64696d    /* "midl" */
+#define VMIDL_WITHDRAWN_MAGIC 0x656e6f67    /* "gone" */
 
 struct vmidl_published
 {
