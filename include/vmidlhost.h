@@ -56,7 +56,7 @@ typedef struct IVmVirtualDeviceAccess IVmVirtualDeviceAccess;
  * program needs what 2.0 brought (see doc/sdk.md for what each brought). */
 #define VMIDL_MAKE_VERSION(major, minor, patch) ((major) << 16 | (minor) << 8 | (patch))
 #define VMIDL_VERSION_MAJOR 2
-#define VMIDL_VERSION_MINOR 1
+#define VMIDL_VERSION_MINOR 2
 #define VMIDL_VERSION_PATCH 0
 #define VMIDL_VERSION VMIDL_MAKE_VERSION(VMIDL_VERSION_MAJOR, VMIDL_VERSION_MINOR, VMIDL_VERSION_PATCH)
 
@@ -377,6 +377,19 @@ HRESULT WINAPI VmidlDestroyGuestMemoryAperture(IUnknown *Device, void *MappedAdd
  * object cannot be marshaled (vmwpctrl.dll's proxies are registered in a
  * prefix by wineboot -u, see vmidl-prefix). */
 HRESULT WINAPI VmidlPublishPartition(VMIDL_PARTITION_HANDLE Partition);
+
+/* VmidlPublishPartition, under a compute system Id of the worker's choice:
+ * HcsOpenComputeSystem(SystemId) of computecore.dll then opens the
+ * partition in any process of the prefix, as a device host written
+ * against HCS and HDV does with a VM's Id on Windows (doc/hdv.md).
+ * SystemId is 1 to 128 characters with no backslash; NULL gives what
+ * VmidlPublishPartition gives: the RuntimeId in HCS's form
+ * (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, matched without regard to case).
+ * The Id goes with the publication, when the partition is deleted.
+ * Errors as VmidlPublishPartition's, E_INVALIDARG for a malformed
+ * SystemId, and ERROR_ALREADY_EXISTS also when another published
+ * partition has that Id.  Since SDK 2.2. */
+HRESULT WINAPI VmidlPublishPartitionEx(VMIDL_PARTITION_HANDLE Partition, const WCHAR *SystemId);
 
 /* The partition's IVmVirtualDeviceAccess, what GetVmWorkerProcess hands out
  * on Windows.  GetDevice(FLEXIO_DEVICE_ID, InstanceId, &unk) returns a new

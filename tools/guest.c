@@ -23,6 +23,7 @@ HRESULT (WINAPI *pVmidlGetVirtualProcessorRegisters)(VMIDL_PARTITION_HANDLE, UIN
 HRESULT (WINAPI *pVmidlRunVirtualProcessor)(VMIDL_PARTITION_HANDLE, UINT32, VMIDL_RUN_VP_EXIT_CONTEXT *);
 HRESULT (WINAPI *pVmidlCancelRunVirtualProcessor)(VMIDL_PARTITION_HANDLE, UINT32, UINT32);
 HRESULT (WINAPI *pVmidlPublishPartition)(VMIDL_PARTITION_HANDLE);
+HRESULT (WINAPI *pVmidlPublishPartitionEx)(VMIDL_PARTITION_HANDLE, const WCHAR *);
 HRESULT (WINAPI *pVmidlAddFlexIoDevice)(VMIDL_PARTITION_HANDLE, const VMIDL_FLEXIO_DEVICE_DESC *, IUnknown **);
 HRESULT (WINAPI *pVmidlSetBarAddress)(VMIDL_PARTITION_HANDLE, REFGUID, UINT32, UINT64);
 HRESULT (WINAPI *pVmidlGetVirtualDeviceAccess)(VMIDL_PARTITION_HANDLE, IVmVirtualDeviceAccess **);
@@ -82,6 +83,7 @@ BOOL guest_load_host_api(void)
     LOAD(VmidlWriteGuestMemory);
     LOAD(VmidlCreateGuestMemoryAperture);
     LOAD(VmidlDestroyGuestMemoryAperture);
+    LOAD(VmidlPublishPartitionEx);
 #undef LOAD
     return TRUE;
 }

@@ -65,6 +65,7 @@ extern HRESULT (WINAPI *pVmidlGetVirtualProcessorRegisters)(VMIDL_PARTITION_HAND
 extern HRESULT (WINAPI *pVmidlRunVirtualProcessor)(VMIDL_PARTITION_HANDLE, UINT32, VMIDL_RUN_VP_EXIT_CONTEXT *);
 extern HRESULT (WINAPI *pVmidlCancelRunVirtualProcessor)(VMIDL_PARTITION_HANDLE, UINT32, UINT32);
 extern HRESULT (WINAPI *pVmidlPublishPartition)(VMIDL_PARTITION_HANDLE);
+extern HRESULT (WINAPI *pVmidlPublishPartitionEx)(VMIDL_PARTITION_HANDLE, const WCHAR *);
 extern HRESULT (WINAPI *pVmidlAddFlexIoDevice)(VMIDL_PARTITION_HANDLE, const VMIDL_FLEXIO_DEVICE_DESC *, IUnknown **);
 extern HRESULT (WINAPI *pVmidlSetBarAddress)(VMIDL_PARTITION_HANDLE, REFGUID, UINT32, UINT64);
 extern HRESULT (WINAPI *pVmidlGetVirtualDeviceAccess)(VMIDL_PARTITION_HANDLE, IVmVirtualDeviceAccess **);

@@ -118,6 +118,7 @@ static void worker_unpublish(struct partition *partition);
 struct publish
 {
     struct partition *partition;
+    const WCHAR *system_id;     /* NULL: the RuntimeId's string */
     HRESULT hr;
 };
 
@@ -137,30 +138,26 @@ static BOOL section_is_withdrawn(HANDLE section)
     return withdrawn;
 }
 
-/* The marshaled front door into the partition's named section, size and
- * magic last, so that a process that opens the section early finds no
- * worker there rather than half of one.  A section of that name that is
- * already there (a squatter's, say) is never used; a withdrawn one, which
- * a driver that looked the RuntimeId up a moment ago still holds, is
- * waited out. */
-static HRESULT write_section(struct broker *broker, const GUID *runtime_id, HGLOBAL global, UINT32 size)
+/* Data into a new named section, size and magic last, so that a process
+ * that opens the section early finds nothing there rather than half of
+ * it.  A section of that name that is already there (a squatter's, say)
+ * is never used; a withdrawn one, which a driver that looked the name up
+ * a moment ago still holds, is waited out. */
+static HRESULT write_section(const WCHAR *name, const void *data, UINT32 size, HANDLE *ret)
 {
-    WCHAR name[VMIDL_NAME_LENGTH];
     struct vmidl_published *published;
     ULONGLONG start = GetTickCount64();
+    HANDLE section;
     BOOL withdrawn;
-    void *blob;
 
-    vmidl_worker_section_name(name, runtime_id);
     for (;;)
     {
-        if (!(broker->section = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0,
+        if (!(section = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0,
                 offsetof(struct vmidl_published, data[size]), name)))
             return HRESULT_FROM_WIN32(GetLastError());
         if (GetLastError() != ERROR_ALREADY_EXISTS) break;
-        withdrawn = section_is_withdrawn(broker->section);
-        CloseHandle(broker->section);
-        broker->section = NULL;
+        withdrawn = section_is_withdrawn(section);
+        CloseHandle(section);
         if (!withdrawn || GetTickCount64() - start > WITHDRAWN_WAIT_MS)
         {
             WARN("%s exists already%s\n", debugstr_w(name), withdrawn ? ", withdrawn but still held" : "");
@@ -168,19 +165,73 @@ static HRESULT write_section(struct broker *broker, const GUID *runtime_id, HGLO
         }
         Sleep(1);
     }
-    if (!(published = MapViewOfFile(broker->section, FILE_MAP_WRITE, 0, 0, 0))) return HRESULT_FROM_WIN32(GetLastError());
-    blob = GlobalLock(global);
-    memcpy(published->data, blob, size);
-    GlobalUnlock(global);
+    if (!(published = MapViewOfFile(section, FILE_MAP_WRITE, 0, 0, 0)))
+    {
+        CloseHandle(section);
+        return HRESULT_FROM_WIN32(GetLastError());
+    }
+    memcpy(published->data, data, size);
     published->size = size;
     WriteRelease((LONG *)&published->magic, VMIDL_PUBLISHED_MAGIC);
     UnmapViewOfFile(published);
-    TRACE("published as %s, %u bytes\n", debugstr_w(name), size);
+    TRACE("published %s, %u bytes\n", debugstr_w(name), size);
+    *ret = section;
     return S_OK;
 }
 
+/* A reader that holds the section a while longer finds nothing in it. */
+static void withdraw_section(HANDLE section)
+{
+    struct vmidl_published *published;
+
+    if (!section) return;
+    if ((published = MapViewOfFile(section, FILE_MAP_WRITE, 0, 0, 0)))
+    {
+        WriteRelease((LONG *)&published->magic, VMIDL_WITHDRAWN_MAGIC);
+        UnmapViewOfFile(published);
+    }
+    CloseHandle(section);
+}
+
+/* The front door into the RuntimeId's section, then the RuntimeId into
+ * the compute system Id's, so that whoever finds the Id finds the worker. */
+static HRESULT write_sections(struct broker *broker, const GUID *runtime_id, const WCHAR *system_id,
+        HGLOBAL global, UINT32 size)
+{
+    WCHAR name[VMIDL_SYSTEM_NAME_LENGTH], default_id[VMIDL_GUID_STRING_LENGTH];
+    struct vmidl_system *system;
+    HRESULT hr;
+
+    vmidl_worker_section_name(name, runtime_id);
+    hr = write_section(name, GlobalLock(global), size, &broker->section);
+    GlobalUnlock(global);
+    if (FAILED(hr)) return hr;
+
+    if (!system_id)
+    {
+        vmidl_guid_string(default_id, runtime_id);
+        system_id = default_id;
+    }
+    size = offsetof(struct vmidl_system, id[wcslen(system_id) + 1]);
+    if (!(system = malloc(size))) hr = E_OUTOFMEMORY;
+    else
+    {
+        system->runtime_id = *runtime_id;
+        wcscpy(system->id, system_id);
+        vmidl_system_section_name(name, system_id);
+        hr = write_section(name, system, size, &broker->system_section);
+        free(system);
+    }
+    if (FAILED(hr))
+    {
+        withdraw_section(broker->section);
+        broker->section = NULL;
+    }
+    return hr;
+}
+
 /* In the apartment: the front door, marshaled for any process of the
- * prefix, into the partition's named section. */
+ * prefix, into the partition's named sections. */
 static void publish_work(void *arg)
 {
     struct publish *publish = arg;
@@ -209,7 +260,7 @@ static void publish_work(void *arg)
         goto failed;
     IStream_Seek(broker->marshal_data, zero, STREAM_SEEK_CUR, &size);
     GetHGlobalFromStream(broker->marshal_data, &global);
-    if (FAILED(hr = write_section(broker, &partition->runtime_id, global, size.QuadPart)))
+    if (FAILED(hr = write_sections(broker, &partition->runtime_id, publish->system_id, global, size.QuadPart)))
     {
         IStream_Seek(broker->marshal_data, zero, STREAM_SEEK_SET, NULL);
         CoReleaseMarshalData(broker->marshal_data);
@@ -226,7 +277,6 @@ static void publish_work(void *arg)
 
 failed:
     WARN("cannot publish partition %p, hr %#lx\n", partition, hr);
-    if (broker->section) CloseHandle(broker->section);
     if (broker->marshal_data) IStream_Release(broker->marshal_data);
     broker_release(broker);
     publish->hr = hr;
@@ -257,32 +307,33 @@ static void worker_unpublish(struct partition *partition)
 {
     struct broker *broker = InterlockedExchangePointer((void **)&partition->broker, NULL);
     BOOL wait = !mta_is_current() && !holding_loader_lock();
-    struct vmidl_published *published;
 
     if (!broker) return;
-    /* A driver that holds the section a while longer finds no worker in it. */
-    if ((published = MapViewOfFile(broker->section, FILE_MAP_WRITE, 0, 0, 0)))
-    {
-        WriteRelease((LONG *)&published->magic, VMIDL_WITHDRAWN_MAGIC);
-        UnmapViewOfFile(published);
-    }
-    CloseHandle(broker->section);
+    withdraw_section(broker->system_section);
+    withdraw_section(broker->section);
     if (FAILED(mta_run(unpublish_work, broker, wait))) ERR("cannot unpublish partition %p\n", partition);
 }
 
-HRESULT WINAPI VmidlPublishPartition(VMIDL_PARTITION_HANDLE handle)
+HRESULT WINAPI VmidlPublishPartitionEx(VMIDL_PARTITION_HANDLE handle, const WCHAR *system_id)
 {
     struct publish publish;
     HRESULT hr;
 
-    TRACE("partition %p\n", handle);
+    TRACE("partition %p, system_id %s\n", handle, debugstr_w(system_id));
 
-    if (!handle) return E_INVALIDARG;
+    if (!handle || (system_id && !vmidl_system_id_is_valid(system_id))) return E_INVALIDARG;
     if (!(publish.partition = partition_from_handle(handle))) return E_HANDLE;
+    publish.system_id = system_id;
     if (InterlockedCompareExchange(&publish.partition->publishing, 1, 0))
         hr = HRESULT_FROM_WIN32(ERROR_ALREADY_EXISTS);
     else if (SUCCEEDED(hr = mta_run(publish_work, &publish, TRUE)) && FAILED(hr = publish.hr))
         InterlockedExchange(&publish.partition->publishing, 0);
     partition_release(publish.partition);
     return hr;
+}
+
+HRESULT WINAPI VmidlPublishPartition(VMIDL_PARTITION_HANDLE handle)
+{
+    TRACE("partition %p\n", handle);
+    return VmidlPublishPartitionEx(handle, NULL);
 }

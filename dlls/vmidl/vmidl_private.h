@@ -145,7 +145,8 @@ struct broker
     struct list clients;        /* struct client */
     BOOL closed;                /* unpublished: no process joins any more */
     IStream *marshal_data;
-    HANDLE section;
+    HANDLE section;             /* the marshaled front door, named by the RuntimeId */
+    HANDLE system_section;      /* the RuntimeId, named by the compute system Id */
 };
 
 /* A process connected to a broker. */
