@@ -21,7 +21,6 @@ static struct vmidl_system *read_system(const WCHAR *id)
     WCHAR name[VMIDL_SYSTEM_NAME_LENGTH];
     const struct vmidl_published *published;
     struct vmidl_system *system = NULL;
-    MEMORY_BASIC_INFORMATION info;
     UINT32 size;
     HANDLE section;
 
@@ -30,13 +29,9 @@ static struct vmidl_system *read_system(const WCHAR *id)
     published = MapViewOfFile(section, FILE_MAP_READ, 0, 0, 0);
     CloseHandle(section);
     if (!published) return NULL;
-    if (VirtualQuery(published, &info, sizeof(info)) && info.RegionSize >= offsetof(struct vmidl_published, data)
-            && ReadAcquire((LONG *)&published->magic) == VMIDL_PUBLISHED_MAGIC)
+    if (vmidl_published_size(published, &size))
     {
-        size = published->size;
-        if (size >= offsetof(struct vmidl_system, id[1]) && !(size % sizeof(WCHAR))
-                && size <= info.RegionSize - offsetof(struct vmidl_published, data)
-                && (system = malloc(size)))
+        if (size >= offsetof(struct vmidl_system, id[1]) && !(size % sizeof(WCHAR)) && (system = malloc(size)))
         {
             memcpy(system, published->data, size);
             if (system->id[(size - offsetof(struct vmidl_system, id)) / sizeof(WCHAR) - 1])

@@ -64,6 +64,20 @@ struct vmidl_published
     BYTE data[1];
 };
 
+/* The size of the data a view of a published section holds, checked
+ * against the view; FALSE while it is still being written, withdrawn, or
+ * not one of vmidl's. */
+static inline BOOL vmidl_published_size(const struct vmidl_published *published, UINT32 *size)
+{
+    MEMORY_BASIC_INFORMATION info;
+
+    if (!VirtualQuery(published, &info, sizeof(info)) || info.RegionSize < offsetof(struct vmidl_published, data)
+            || ReadAcquire((LONG *)&published->magic) != VMIDL_PUBLISHED_MAGIC)
+        return FALSE;
+    *size = published->size;
+    return *size <= info.RegionSize - offsetof(struct vmidl_published, data);
+}
+
 static inline void vmidl_worker_section_name(WCHAR *buffer, const GUID *runtime_id)
 {
     vmidl_name(buffer, "worker", runtime_id);

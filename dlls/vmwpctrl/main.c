@@ -46,19 +46,10 @@ WINE_DEFAULT_DEBUG_CHANNEL(vmidl);
  * ERROR_NOT_FOUND. */
 static HRESULT read_section(const struct vmidl_published *published, HGLOBAL *ret)
 {
-    MEMORY_BASIC_INFORMATION info;
     UINT32 size;
     HGLOBAL global;
 
-    if (!VirtualQuery(published, &info, sizeof(info))) return HRESULT_FROM_WIN32(GetLastError());
-    if (info.RegionSize < offsetof(struct vmidl_published, data) || ReadAcquire((LONG *)&published->magic) != VMIDL_PUBLISHED_MAGIC)
-        return HRESULT_FROM_WIN32(ERROR_NOT_FOUND);
-    size = published->size;
-    if (size > info.RegionSize - offsetof(struct vmidl_published, data))
-    {
-        WARN("the section says %u bytes, holds %Iu\n", size, info.RegionSize);
-        return HRESULT_FROM_WIN32(ERROR_NOT_FOUND);
-    }
+    if (!vmidl_published_size(published, &size)) return HRESULT_FROM_WIN32(ERROR_NOT_FOUND);
     if (!(global = GlobalAlloc(GMEM_MOVEABLE, size))) return E_OUTOFMEMORY;
     memcpy(GlobalLock(global), published->data, size);
     GlobalUnlock(global);
